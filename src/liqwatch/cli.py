@@ -1,0 +1,294 @@
+"""Terminal commands: `liqwatch check` (and the commands later issues add). No Qt is imported on this path.
+
+Exit status follows the monitoring-plugin convention so cron and Nagios-style checks can use it:
+2 if anything is in danger or liquidation, else 3 if anything is unknown or the input is unusable, else 1 if
+anything is in warning, else 0. Usage errors exit 3 too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from liqwatch.domain.engine import evaluate_book
+from liqwatch.domain.risk import BookRisk, FuturesRisk, MarginRisk, Risk, sort_by_risk
+from liqwatch.domain.snapshot import FeedHealth, Quote
+from liqwatch.domain.status import Status
+
+EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_UNKNOWN = 0, 1, 2, 3
+SUBCOMMANDS = ("check", "export", "watch")
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors exit 3 (UNKNOWN), not argparse's 2, which would read as CRITICAL to a monitoring system."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_UNKNOWN, f"{self.prog}: error: {message}\n")
+
+
+def exit_status(risk: BookRisk, unusable: bool = False) -> int:
+    statuses = {r.status for r in risk}
+    if statuses & {Status.DANGER, Status.LIQUIDATION}:
+        return EXIT_CRITICAL
+    if unusable or Status.UNKNOWN in statuses:
+        return EXIT_UNKNOWN
+    if Status.WARNING in statuses:
+        return EXIT_WARNING
+    return EXIT_OK
+
+
+def _price_arg(text: str) -> tuple[str, float]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        price = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"price of {name!r} must be a number, got {value!r}") from None
+    if not math.isfinite(price) or price <= 0:
+        raise argparse.ArgumentTypeError(f"price of {name!r} must be > 0, got {value!r}")
+    return name.strip(), price
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="liqwatch", description="LiqWatch terminal commands.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    check = sub.add_parser("check", help="print the whole book's risk once and exit with a monitoring status")
+    check.add_argument("portfolio", help="portfolio file (TOML, format version 1)")
+    check.add_argument("--price", action="append", default=[], type=_price_arg, metavar="NAME=VALUE",
+                       help="price of an asset or ccxt symbol in the quote currency (repeatable)")
+    check.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    check.add_argument("--prices-from", metavar="SOURCE",
+                       help="'demo' (simulated) or a ccxt exchange id to fetch live prices from")
+    check.add_argument("--config", metavar="FILE", help="settings file (TOML)")
+    check.set_defaults(func=run_check)
+    for register in _extra_commands():
+        register(sub)
+    return parser
+
+
+def _extra_commands() -> list[Any]:
+    """Subcommands contributed by other modules (export, watch), each a `register(subparsers)` function."""
+    registers = []
+    for module_name in ("liqwatch.cli_export", "liqwatch.cli_watch"):
+        try:
+            module = __import__(module_name, fromlist=["register"])
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        registers.append(module.register)
+    return registers
+
+
+def load_settings_arg(path: str | None) -> Any:
+    """Settings from --config (or defaults); an invalid file is a usage problem reported on stderr."""
+    from liqwatch.store.settings import Settings, SettingsError, load_settings
+
+    if path is None:
+        return Settings()
+    try:
+        return load_settings(path)
+    except SettingsError as exc:
+        raise _InputError(exc.problems) from None
+
+
+class _InputError(Exception):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from liqwatch.store.portfolio import PortfolioError, load_portfolio
+
+    now = time.time()
+    try:
+        settings = load_settings_arg(args.config)
+        portfolio = load_portfolio(args.portfolio)
+    except (PortfolioError, _InputError) as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_UNKNOWN
+
+    prices: dict[str, float] = dict(portfolio.prices)
+    kinds: dict[str, str] = {key: "fixed" for key in prices}
+    health: list[FeedHealth] = []
+    if args.prices_from:
+        from liqwatch.sources.oneshot import PriceFetchError, fetch_prices
+
+        try:
+            quotes, health = fetch_prices(portfolio, args.prices_from, settings)
+        except PriceFetchError as exc:
+            print(str(exc), file=sys.stderr)
+            return EXIT_UNKNOWN
+        for key, quote in quotes.items():
+            prices[key] = quote.price
+            kinds[key] = quote.kind
+    for name, price in args.price:
+        prices[name] = price
+        kinds[name] = "fixed"
+
+    risk = evaluate_book(portfolio, prices, settings.thresholds, portfolio.volatility or None)
+    if args.format == "json":
+        print(json.dumps(check_json(risk, portfolio.quote, now, health), ensure_ascii=False, indent=2))
+    elif args.format == "csv":
+        from liqwatch.store.csv_export import iter_rows, write_rows
+
+        write_rows(sys.stdout, (
+            row | {"price_kind": _price_kind(r, kinds)}
+            for r, row in zip(risk, iter_rows(risk, now), strict=True)
+        ))
+    else:
+        print(check_table(risk, portfolio.quote))
+        for h in health:
+            if h.state != "ok":
+                print(f"feed {h.source}: {h.state} {h.message}", file=sys.stderr)
+    return exit_status(risk)
+
+
+def _price_kind(risk: Risk, kinds: dict[str, str]) -> str:
+    if isinstance(risk, FuturesRisk):
+        return kinds.get(risk.symbol) or kinds.get(risk.symbol.split("/", 1)[0], "")
+    return ""
+
+
+def _num(value: float | None) -> float | None:
+    """JSON has no infinity or NaN: a figure that does not exist is null."""
+    if value is None or math.isnan(value) or math.isinf(value):
+        return None
+    return value
+
+
+def margin_json(r: MarginRisk) -> dict[str, Any]:
+    return {
+        "name": r.name,
+        "exchange": r.exchange,
+        "mode": r.mode,
+        "symbol": r.symbol,
+        "margin_level": _num(r.margin_level),
+        "liquidation_level": r.liquidation_level,
+        "margin_call_level": r.margin_call_level,
+        "status": r.status.value,
+        "shock_to_liquidation": _num(r.shock_to_liquidation),
+        "liquidation_prices": {k: _num(v) for k, v in r.liquidation_prices.items()},
+        "hours_to_liquidation": _num(r.hours_to_liquidation),
+        "hours_to_margin_call": _num(r.hours_to_margin_call),
+        "interest_per_day": _num(r.interest_per_day),
+        "effective_leverage": _num(r.effective_leverage),
+        "asset_value": _num(r.asset_value),
+        "liability_value": _num(r.liability_value),
+        "touch_probability_24h": _num(r.touch_probability),
+        "missing_prices": list(r.missing_prices),
+    }
+
+
+def futures_json(r: FuturesRisk) -> dict[str, Any]:
+    return {
+        "account": r.account,
+        "exchange": r.exchange,
+        "symbol": r.symbol,
+        "side": r.side,
+        "margin_mode": r.margin_mode,
+        "mark_price": _num(r.mark_price),
+        "liquidation_price": _num(r.liquidation_price),
+        "distance": _num(r.distance),
+        "margin_ratio": _num(r.margin_ratio),
+        "maint_margin": _num(r.maint_margin),
+        "unrealized_pnl": _num(r.unrealized_pnl),
+        "status": r.status.value,
+        "settle": r.settle,
+        "inverse": r.inverse,
+        "contracts": r.contracts,
+        "size": r.size,
+        "entry_price": r.entry_price,
+        "leverage": r.leverage,
+        "effective_leverage": _num(r.effective_leverage),
+        "unrealized_pnl_quote": _num(r.unrealized_pnl_quote),
+        "maint_margin_rate": _num(r.maint_margin_rate),
+        "maint_amount": _num(r.maint_amount),
+        "touch_probability_24h": _num(r.touch_probability),
+        "missing_prices": list(r.missing_prices),
+    }
+
+
+def check_json(risk: BookRisk, quote: str, now: float, health: Sequence[FeedHealth] = ()) -> dict[str, Any]:
+    from liqwatch.store.csv_export import iso_utc
+
+    return {
+        "quote": quote,
+        "time": iso_utc(now),
+        "worst_status": risk.worst_status.value,
+        "margin_accounts": [margin_json(r) for r in risk.margin],
+        "futures_positions": [futures_json(r) for r in risk.futures],
+        "feeds": [
+            {"source": h.source, "state": h.state, "message": h.message} for h in health
+        ],
+    }
+
+
+def _pct(value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return "—"
+    return f"{value * 100:+.2f}%" if signed else f"{value * 100:.2f}%"
+
+
+def _price(value: float | None) -> str:
+    if value is None:
+        return "—"
+    magnitude = abs(value)
+    decimals = 2 if magnitude >= 100 else 4 if magnitude >= 1 else 6
+    return f"{value:,.{decimals}f}"
+
+
+def _level(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return "∞" if math.isinf(value) else f"{value:.4f}"
+
+
+def check_table(risk: BookRisk, quote: str) -> str:
+    """A readable table sorted by risk (riskiest first), percentages in percent."""
+    header = ("STATUS", "KIND", "ACCOUNT", "SYMBOL", "SIDE", "PRICE", "LIQ PRICE", "DISTANCE", "LEVEL/RATIO",
+              f"uPnL ({quote})")
+    rows: list[tuple[str, ...]] = []
+    for r in sort_by_risk(risk):
+        if isinstance(r, MarginRisk):
+            liq = ", ".join(f"{a} {_price(p)}" for a, p in r.liquidation_prices.items()) or "—"
+            rows.append((r.status.value.upper(), f"margin/{r.mode}", r.name, r.symbol or "", "",
+                         "", liq, _pct(r.shock_to_liquidation, signed=True), f"ML {_level(r.margin_level)}", ""))
+        else:
+            rows.append((r.status.value.upper(), f"futures/{r.margin_mode}", r.account, r.symbol, r.side,
+                         _price(r.mark_price), _price(r.liquidation_price), _pct(r.distance),
+                         f"MR {_pct(r.margin_ratio)}", _price(r.unrealized_pnl_quote)))
+    right = {5, 6, 7, 8, 9}
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    lines = []
+    for row in [header, *rows]:
+        cells = [cell.rjust(widths[i]) if i in right else cell.ljust(widths[i]) for i, cell in enumerate(row)]
+        lines.append("  ".join(cells).rstrip())
+    lines.append("")
+    lines.append(f"Worst: {risk.worst_status.value}. DISTANCE: futures |mark − liq| / mark; margin accounts: the "
+                 "move of every non-pegged asset that reaches the liquidation level.")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return EXIT_UNKNOWN
+    except BrokenPipeError:
+        return EXIT_UNKNOWN
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Persistence and files: paths, SQLite, settings, keyring secrets, portfolio files, CSV export. No Qt."""
