@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 
 from liqwatch.domain.engine import evaluate_book
 from liqwatch.domain.risk import BookRisk, FuturesRisk, MarginRisk, Risk, sort_by_risk
-from liqwatch.domain.snapshot import FeedHealth, Quote
+from liqwatch.domain.snapshot import FeedHealth
 from liqwatch.domain.status import Status
 
 EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_UNKNOWN = 0, 1, 2, 3

@@ -45,7 +45,7 @@ def erfc(x: Array) -> Array:
 
 def _touch(log_distance: Array, vol: Array, horizon_hours: float) -> Array:
     scale = vol * np.sqrt(2.0 * horizon_hours / HOURS_PER_YEAR)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         p = np.where(log_distance == 0, 1.0, erfc(log_distance / scale))
     return np.minimum(p, 1.0)
 
@@ -357,7 +357,7 @@ class CompiledBook:
         rates_known = per_account((needs_rate & np.isnan(self.h_rate)).astype(float)) == 0
         per_hour = per_account(np.where(needs_rate, self.h_borrowed * np.nan_to_num(self.h_rate) / 24.0 * p, 0.0))
 
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             borrowed = liabs != 0
             level = np.where(borrowed, assets / np.where(borrowed, liabs, 1.0), np.inf)
             ll = self.m_ll
@@ -397,10 +397,10 @@ class CompiledBook:
         vol_of = np.where(vol_of > 0, vol_of, np.nan)
         lacks_vol = per_account((moving & (gross > 0) & np.isnan(vol_of)).astype(float)) > 0
         weight = per_account(gross)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             vol = per_account(np.where(gross > 0, np.nan_to_num(vol_of) * gross, 0.0)) / weight
         vol = np.where(~lacks_vol & (weight > 0), vol, np.nan)
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             dist = np.abs(np.log(1.0 + shock))
             prob = _touch(dist, vol, limits.horizon_hours)
         prob = np.where(np.isnan(shock), np.where(np.isnan(vol), np.nan, 0.0), prob)
@@ -434,7 +434,7 @@ class CompiledBook:
         m = np.where(known, mark, 1.0)
         sign, size, entry, inverse = self.f_sign, self.f_size, self.f_entry, self.f_inverse
         rows = np.arange(n)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             amount = np.where(inverse, size / m, size * m)
             idx = np.maximum((self.floors <= amount[:, None]).sum(axis=1) - 1, 0)
             mm = amount * self.mmr[rows, idx] - self.cum[rows, idx]
@@ -457,7 +457,7 @@ class CompiledBook:
         balance = np.where(self.f_cross, self.a_wallet[acc] + c_upnl[acc], self.f_iso + upnl)
         ratio_mm = np.where(self.f_cross, c_mm[acc], mm)
 
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             s = sign[:, None]
             w = wallet[:, None]
             q = size[:, None]
@@ -474,7 +474,7 @@ class CompiledBook:
         first = np.argmax(consistent, axis=1)
         chosen = np.where(has, first, idx)
         liq = lp[rows, chosen] if n else np.zeros(0)
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             distance = np.abs(m - liq) / m
             is_crossed = np.where(sign > 0, m <= liq, m >= liq) & ~np.isnan(liq)
             ratio = np.where(balance > 0, ratio_mm / np.where(balance > 0, balance, 1.0), np.nan)
@@ -489,7 +489,7 @@ class CompiledBook:
 
         vol = np.asarray([vols.get(b, np.nan) for b in self.f_base], dtype=float) if n else np.zeros(0)
         vol = np.where(vol > 0, vol, np.nan)
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             prob = _touch(np.abs(np.log(liq / m)), vol, limits.horizon_hours)
         prob = np.where(np.isnan(liq), np.where(np.isnan(vol), np.nan, 0.0), prob)
         prob = np.where(is_crossed, 1.0, prob)

@@ -194,7 +194,7 @@ def _price_table(c: _Checker, data: Mapping[str, Any], key: str) -> dict[str, fl
         c.fail("", f"[{key}] must be a table of name = number, got {raw!r}")
         return {}
     out: dict[str, float] = {}
-    for name, value in raw.items():
+    for name in raw:
         number = c.number(f"[{key}]", raw, name, check=lambda v: v > 0, rule="> 0")
         if number is not None:
             out[name] = number
