@@ -225,6 +225,14 @@ class BookArrays:
         return BookRisk(margin=tuple(margin), futures=tuple(futures))
 
 
+def _key_vols(keys: list[str], vols: Mapping[str, float]) -> Array:
+    """Volatility per price key (NaN where unknown or not positive)."""
+    out = np.asarray([vols.get(k, np.nan) for k in keys], dtype=float)
+    with np.errstate(invalid="ignore"):
+        out[~(out > 0)] = np.nan
+    return out
+
+
 def _opt(value: float) -> float | None:
     return None if np.isnan(value) else float(value)
 
@@ -308,6 +316,17 @@ class CompiledBook:
         self.a_wallet = np.asarray(wallets, dtype=float)
         self.floors, self.mmr, self.cum = floors, mmr, cum
         self.upper = np.concatenate([floors[:, 1:], np.full((n, 1), np.inf)], axis=1)
+        # Per (row, bracket) constants of the liquidation-price fraction LP = (a0 + A) / (b0 + B), where only a0 and
+        # b0 change with prices and wallets (linear: A = cum, B = Q·MMR; inverse: A = N·MMR, B = cum), and the price
+        # range in which each bracket holds (linear: notional Q·LP in [floor, upper); inverse: coin N/LP in
+        # [floor, upper), i.e. LP in (N/upper, N/floor]).
+        q = self.f_size[:, None]
+        inv = self.f_inverse[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self._num_const = np.where(inv, q * mmr, cum)
+            self._den_const = np.where(inv, cum, q * mmr)
+            self._lp_lo = np.where(inv, q / self.upper, floors / q)
+            self._lp_hi = np.where(inv, np.where(floors > 0, q / floors, np.inf), self.upper / q)
         siblings: dict[int, list[int]] = {}
         for j in range(n):
             if cross[j]:
@@ -393,8 +412,7 @@ class CompiledBook:
 
         # value-weighted volatility of the non-pegged assets
         gross = np.where(moving, value + liab, 0.0)
-        vol_of = np.asarray([vols.get(a, np.nan) for a in self.h_asset], dtype=float)
-        vol_of = np.where(vol_of > 0, vol_of, np.nan)
+        vol_of = _key_vols(self.price_keys, vols)[self.h_key_idx] if self.h_acc.size else np.zeros(0)
         lacks_vol = per_account((moving & (gross > 0) & np.isnan(vol_of)).astype(float)) > 0
         weight = per_account(gross)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -458,22 +476,16 @@ class CompiledBook:
         ratio_mm = np.where(self.f_cross, c_mm[acc], mm)
 
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            s = sign[:, None]
-            w = wallet[:, None]
-            q = size[:, None]
-            ep = entry[:, None]
-            inv = inverse[:, None]
-            num = np.where(inv, q * self.mmr + s * q, w + self.cum - s * q * ep)
-            den = np.where(inv, w + self.cum + s * q / ep, q * self.mmr - s * q)
-            lp = np.where(den != 0, num / np.where(den != 0, den, 1.0), np.nan)
-            valid = np.isfinite(lp) & (lp > 0)
-            lp = np.where(valid, lp, np.nan)
-            at = np.where(inv, q / lp, q * lp)
-            consistent = valid & (self.floors <= at) & (at < self.upper)
-        has = consistent.any(axis=1)
+            a0 = np.where(inverse, sign * size, wallet - sign * size * entry)
+            b0 = np.where(inverse, wallet + sign * size / entry, -sign * size)
+            lp = (a0[:, None] + self._num_const) / (b0[:, None] + self._den_const)
+            consistent = (lp > 0) & (lp >= self._lp_lo) & (lp < self._lp_hi)
         first = np.argmax(consistent, axis=1)
+        has = consistent[rows, first] if n else np.zeros(0, dtype=bool)
         chosen = np.where(has, first, idx)
         liq = lp[rows, chosen] if n else np.zeros(0)
+        with np.errstate(invalid="ignore"):
+            liq[~((liq > 0) & np.isfinite(liq))] = np.nan
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             distance = np.abs(m - liq) / m
             is_crossed = np.where(sign > 0, m <= liq, m >= liq) & ~np.isnan(liq)
@@ -487,10 +499,12 @@ class CompiledBook:
         status[blind] = _UNKNOWN
         bracket = np.where(np.isnan(liq), idx, chosen)
 
-        vol = np.asarray([vols.get(b, np.nan) for b in self.f_base], dtype=float) if n else np.zeros(0)
-        vol = np.where(vol > 0, vol, np.nan)
+        vol = _key_vols(self.price_keys, vols)[self.f_base_idx] if n else np.zeros(0)
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            prob = _touch(np.abs(np.log(liq / m)), vol, limits.horizon_hours)
+            has_vol = ~np.isnan(vol)
+            prob = np.full(n, np.nan)
+            if has_vol.any():
+                prob = _touch(np.abs(np.log(liq / m)), vol, limits.horizon_hours)
         prob = np.where(np.isnan(liq), np.where(np.isnan(vol), np.nan, 0.0), prob)
         prob = np.where(is_crossed, 1.0, prob)
 

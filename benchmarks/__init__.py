@@ -1,0 +1,1 @@
+"""Speed and memory benchmarks (`make bench`). Not tests: they report figures, they do not fail CI."""
