@@ -1,0 +1,551 @@
+"""The main window: positions table, gauges, history plot, what-if panel, editing, status bar.
+
+Snapshots arrive through `on_snapshot` (a slot, so a worker thread's signal is queued onto the GUI thread). Only the
+newest one is kept: a 100 ms GUI timer applies it if it is new (Electrum's flag-and-timer), so polls that outpace
+painting never pile up. After the model has applied a snapshot the window emits `snapshot_applied` for the alerts.
+
+Hooks for other parts of the UI: `add_dock`, `banner_container` (a layout at the top of the central widget),
+`status_bar.add_permanent`, `file_menu` / `view_menu`, and `close_to_tray` (when True, closing hides the window).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoCommand, QUndoStack
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDockWidget,
+    QFileDialog,
+    QHeaderView,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from liqwatch.domain.model import Portfolio
+from liqwatch.domain.risk import FuturesRisk, MarginRisk
+from liqwatch.domain.snapshot import BookSnapshot
+from liqwatch.store.settings import Settings
+from liqwatch.ui.models.columns import column_index
+from liqwatch.ui.models.history import HistoryStore
+from liqwatch.ui.models.table_model import KeyRole, PositionsModel, PositionsProxy
+from liqwatch.ui.models.what_if import WhatIf
+from liqwatch.ui.theme import app_icon
+from liqwatch.ui.widgets.gauges import GaugePanel
+from liqwatch.ui.widgets.history_plot import HistoryPlot
+from liqwatch.ui.widgets.status_bar import StatusBar
+from liqwatch.ui.widgets.what_if_panel import WhatIfPanel
+
+log = logging.getLogger(__name__)
+
+PORTFOLIO_FILTER = "LiqWatch portfolio (*.toml);;All files (*)"
+
+
+class _ReplacePortfolio(QUndoCommand):
+    """One edit of the book (add, edit, delete, import): undo puts the previous portfolio back."""
+
+    def __init__(self, window: MainWindow, before: Portfolio, after: Portfolio, text: str) -> None:
+        super().__init__(text)
+        self.window, self.before, self.after = window, before, after
+
+    def redo(self) -> None:
+        self.window.replace_portfolio(self.after)
+
+    def undo(self) -> None:
+        self.window.replace_portfolio(self.before)
+
+
+class MainWindow(QMainWindow):
+    snapshot_applied = Signal(object)  # BookSnapshot, after the table has shown it
+    portfolio_changed = Signal(object)  # Portfolio, after an edit/undo/import: save it and re-poll
+    settings_changed = Signal(object)  # Settings, after the settings dialog
+    poll_requested = Signal()
+
+    def __init__(self, settings: Settings, portfolio: Portfolio, qsettings: QSettings | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.portfolio = portfolio
+        self.qsettings = qsettings
+        self.close_to_tray = False
+        self.snapshot: BookSnapshot | None = None
+        self._pending: BookSnapshot | None = None
+        self.history = HistoryStore()
+        self.what_if = WhatIf()
+        self.setWindowTitle("LiqWatch")
+        self.setWindowIcon(app_icon())
+        self.setMinimumSize(900, 560)
+        self.setAccessibleName("LiqWatch main window")
+
+        # --- central widget: banner slot, filter, table, gauges | history ---------------------------------
+        central = QWidget()
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(4, 4, 4, 0)
+        self.banner_container = QVBoxLayout()
+        outer.addLayout(self.banner_container)
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter by account, symbol, status…  (Ctrl+F)")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.setAccessibleName("Filter positions")
+        outer.addWidget(self.filter_edit)
+
+        self.model = PositionsModel(self)
+        self.proxy = PositionsProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setAccessibleName("Accounts and positions")
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(column_index("distance"), Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(False)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._header_menu)
+        self.table.doubleClicked.connect(self._edit_selected_slot)
+        self.table.selectionModel().currentRowChanged.connect(self._current_row_changed)
+
+        self.gauges = GaugePanel()
+        self.gauges.bar_clicked.connect(self.select_key)
+        self.history_plot = HistoryPlot()
+        self.lower_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.lower_splitter.addWidget(self.gauges)
+        self.lower_splitter.addWidget(self.history_plot)
+        self.lower_splitter.setSizes([600, 500])
+        self.main_splitter = QSplitter(Qt.Orientation.Vertical)
+        self.main_splitter.addWidget(self.table)
+        self.main_splitter.addWidget(self.lower_splitter)
+        self.main_splitter.setSizes([330, 300])
+        outer.addWidget(self.main_splitter, 1)
+        self.setCentralWidget(central)
+
+        # --- what-if dock ---------------------------------------------------------------------------------
+        self.what_if_panel = WhatIfPanel()
+        self.what_if_dock = QDockWidget("What-if", self)
+        self.what_if_dock.setObjectName("what_if_dock")
+        self.what_if_dock.setWidget(self.what_if_panel)
+        self.add_dock(self.what_if_dock, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.what_if_dock.hide()
+        self.what_if_panel.changed.connect(self._what_if_changed)
+        self.what_if_dock.visibilityChanged.connect(self._what_if_visibility)
+        self._what_if_timer = QTimer(self, singleShot=True, interval=60)
+        self._what_if_timer.timeout.connect(self._reapply)
+        self._liquidation_timer = QTimer(self, singleShot=True, interval=300)
+        self._liquidation_timer.timeout.connect(self._update_liquidations)
+
+        self.status_bar = StatusBar(self)
+        self.setStatusBar(self.status_bar)
+        self.status_bar.set_feed(settings.feed)
+
+        self.undo_stack = QUndoStack(self)
+        self._build_menus()
+
+        self._apply_timer = QTimer(self, interval=100)
+        self._apply_timer.timeout.connect(self._apply_pending)
+        self._apply_timer.start()
+        self._age_timer = QTimer(self, interval=1000)
+        self._age_timer.timeout.connect(self.model.refresh_live_columns)
+        self._age_timer.start()
+        self._set_thresholds(settings)
+        self.what_if_panel.set_assets(self.what_if.moving_assets(portfolio))
+        self.restore_state()
+
+    # --- hooks for other parts of the UI ------------------------------------------------------------------
+    def add_dock(self, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = widget if isinstance(widget, QDockWidget) else QDockWidget(widget.windowTitle() or "Panel", self)
+        if dock is not widget:
+            dock.setWidget(widget)
+            dock.setObjectName(f"dock_{widget.objectName() or type(widget).__name__}")
+        self.addDockWidget(area, dock)
+        if hasattr(self, "view_menu"):
+            self.view_menu.addAction(dock.toggleViewAction())
+        return dock
+
+    def show_banner_area(self, widget: QWidget) -> None:
+        """Put a banner widget at the top of the central widget."""
+        self.banner_container.addWidget(widget)
+
+    # --- menus --------------------------------------------------------------------------------------------
+    def _action(self, text: str, slot: Any, shortcut: Any = None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setStatusTip(tip or text.replace("&", "").rstrip("…"))
+        action.triggered.connect(slot)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        self.file_menu = bar.addMenu("&File")
+        self.import_action = self._action("&Open portfolio file…", self.import_portfolio,
+                                          QKeySequence.StandardKey.Open)
+        self.export_action = self._action("&Export portfolio file…", self.export_portfolio, "Ctrl+E")
+        self.settings_action = self._action("&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences)
+        self.quit_action = self._action("&Quit", self.quit_app, QKeySequence.StandardKey.Quit)
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        for action in (self.import_action, self.export_action):
+            self.file_menu.addAction(action)
+        self.file_menu.addSeparator()
+        self.file_menu.addAction(self.settings_action)
+        self.file_menu.addSeparator()
+        self.file_menu.addAction(self.quit_action)
+
+        self.edit_menu = bar.addMenu("&Edit")
+        self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
+        self.add_margin_action = self._action("Add &margin account…", self.add_margin_account, "Ctrl+M")
+        self.add_futures_action = self._action("Add &futures position…", self.add_futures_position, "Ctrl+N")
+        self.edit_action = self._action("&Edit selected…", self.edit_selected, "F2")
+        self.delete_action = self._action("&Delete selected", self.delete_selected, QKeySequence.StandardKey.Delete)
+        for action in (self.undo_action, self.redo_action):
+            self.edit_menu.addAction(action)
+        self.edit_menu.addSeparator()
+        for action in (self.add_margin_action, self.add_futures_action, self.edit_action, self.delete_action):
+            self.edit_menu.addAction(action)
+        self.edit_menu.addSeparator()
+        self.edit_menu.addAction(self._action("&Find…", self._focus_filter, QKeySequence.StandardKey.Find))
+
+        self.view_menu = bar.addMenu("&View")
+        self.what_if_action = self.what_if_dock.toggleViewAction()
+        self.what_if_action.setText("&What-if panel")
+        self.what_if_action.setShortcut(QKeySequence("Ctrl+W"))
+        self.view_menu.addAction(self.what_if_action)
+        self.view_menu.addAction(self._action("&Refresh now", self.poll_requested.emit,
+                                              QKeySequence.StandardKey.Refresh))
+        self.columns_menu = self.view_menu.addMenu("&Columns")
+        self._fill_columns_menu(self.columns_menu)
+        self.view_menu.addSeparator()
+
+    def _fill_columns_menu(self, menu: QMenu) -> None:
+        menu.clear()
+        header = self.table.horizontalHeader()
+        for i, spec in enumerate(self.model.columns):
+            if not spec.hideable:
+                continue
+            action = menu.addAction(spec.header)
+            action.setCheckable(True)
+            action.setChecked(not header.isSectionHidden(i))
+            action.toggled.connect(lambda on, c=i: self.table.setColumnHidden(c, not on))
+
+    @Slot(object)
+    def _header_menu(self, pos: Any) -> None:
+        menu = QMenu(self)
+        self._fill_columns_menu(menu)
+        menu.exec(self.table.horizontalHeader().mapToGlobal(pos))
+
+    @Slot()
+    def _focus_filter(self) -> None:
+        self.filter_edit.setFocus()
+        self.filter_edit.selectAll()
+
+    # --- snapshots ------------------------------------------------------------------------------------------
+    @Slot(object)
+    def on_snapshot(self, snapshot: BookSnapshot) -> None:
+        """Receiver of the poller's `snapshot_ready`: keep only the newest, the timer applies it."""
+        self._pending = snapshot
+
+    @Slot()
+    def _apply_pending(self) -> None:
+        snapshot, self._pending = self._pending, None
+        if snapshot is not None:
+            self.apply_snapshot(snapshot)
+
+    def apply_snapshot(self, snapshot: BookSnapshot) -> None:
+        """Show one snapshot now: table (as a batch), gauges, history, status bar, what-if."""
+        if snapshot.portfolio is not self.portfolio and snapshot.portfolio != self.portfolio:
+            log.debug("snapshot %s is for a previous portfolio; shown until the next poll", snapshot.sequence)
+        first = self.snapshot is None
+        self.snapshot = snapshot
+        self._record_history(snapshot)
+        self._reapply()
+        self.status_bar.show_snapshot(snapshot)
+        if first and self.selected_key() is None and self.proxy.rowCount():
+            self.select_key(self.proxy.index(0, 0).data(KeyRole))  # the riskiest row, so its history shows
+        if self.what_if_dock.isVisible():
+            self._liquidation_timer.start()
+        self.snapshot_applied.emit(snapshot)
+
+    @Slot()
+    def _reapply(self) -> None:
+        snapshot = self.snapshot
+        if snapshot is None:
+            return
+        self.what_if.shock = self.what_if_panel.shock
+        self.what_if.overrides = self.what_if_panel.overrides()
+        shocked = self.what_if.evaluate(snapshot, self.settings.thresholds) if self.what_if.active else None
+        prices = self.what_if.prices(snapshot) if shocked is not None else None
+        self.model.apply_snapshot(snapshot, shocked, prices)
+        self.gauges.set_rows(list(shocked if shocked is not None else snapshot.risk), what_if=shocked is not None)
+        self.gauges.select_key(self.selected_key())
+        self._refresh_history_plot()
+
+    def _record_history(self, snapshot: BookSnapshot) -> None:
+        for risk in snapshot.risk:
+            if isinstance(risk, MarginRisk):
+                level = risk.margin_level
+                value = level if level is not None and level != float("inf") else None
+                self.history.append(risk.key, snapshot.time, value)
+            else:
+                self.history.append(risk.key, snapshot.time, risk.mark_price, risk.liquidation_price)
+        self.history.retain({r.key for r in snapshot.risk})
+
+    def _refresh_history_plot(self) -> None:
+        key = self.selected_key()
+        if key is None or self.snapshot is None:
+            self.history_plot.show_empty("Select a row to see its history")
+            return
+        risk = next((r for r in self.snapshot.risk if r.key == key), None)
+        if risk is None:
+            self.history_plot.show_empty("Select a row to see its history")
+            return
+        self.history_plot.show_series(risk, *self.history.arrays(key))
+
+    # --- selection ------------------------------------------------------------------------------------------
+    def selected_key(self) -> str | None:
+        index = self.table.selectionModel().currentIndex()
+        if not index.isValid() or not self.table.selectionModel().isRowSelected(index.row(), QModelIndex()):
+            return None
+        return index.data(KeyRole)
+
+    @Slot(str)
+    def select_key(self, key: str) -> None:
+        row = self.model.row_for_key(key)
+        if row < 0:
+            return
+        proxy_index = self.proxy.mapFromSource(self.model.index(row, 0))
+        if not proxy_index.isValid():
+            return
+        flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        self.table.selectionModel().setCurrentIndex(proxy_index, flags)
+        self.table.scrollTo(proxy_index)
+
+    @Slot(QModelIndex, QModelIndex)
+    def _current_row_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        key = current.data(KeyRole) if current.isValid() else None
+        self.gauges.select_key(key)
+        self._refresh_history_plot()
+
+    # --- what-if --------------------------------------------------------------------------------------------
+    @Slot()
+    def _what_if_changed(self) -> None:
+        self._what_if_timer.start()
+        self._liquidation_timer.start()
+
+    @Slot(bool)
+    def _what_if_visibility(self, visible: bool) -> None:
+        if visible:
+            self._liquidation_timer.start()
+        elif self.what_if.active:
+            self.what_if_panel.reset()  # hiding the panel returns the table to live figures
+
+    @Slot()
+    def _update_liquidations(self) -> None:
+        if self.snapshot is None:
+            return
+        items = self.what_if.liquidation_order(self.snapshot, self.settings.thresholds)
+        self.what_if_panel.show_liquidations(items, (self.what_if.search_low, self.what_if.search_high))
+
+    # --- editing --------------------------------------------------------------------------------------------
+    def replace_portfolio(self, portfolio: Portfolio) -> None:
+        """Make `portfolio` the book (called by undo commands); listeners save it and re-poll."""
+        self.portfolio = portfolio
+        self.what_if_panel.set_assets(self.what_if.moving_assets(portfolio))
+        self.portfolio_changed.emit(portfolio)
+
+    def change_portfolio(self, portfolio: Portfolio, text: str) -> None:
+        """An undoable edit."""
+        self.undo_stack.push(_ReplacePortfolio(self, self.portfolio, portfolio, text))
+
+    def _selected_location(self) -> tuple[str, int, int] | None:
+        """("margin", account index, -1) or ("futures", account index, position index) of the selection."""
+        key = self.selected_key()
+        if key is None:
+            return None
+        for i, account in enumerate(self.portfolio.margin_accounts):
+            if account.key == key:
+                return ("margin", i, -1)
+        for i, account in enumerate(self.portfolio.futures_accounts):
+            for j in range(len(account.positions)):
+                if account.position_key(j) == key:
+                    return ("futures", i, j)
+        return None
+
+    @Slot()
+    def add_margin_account(self) -> None:
+        from liqwatch.ui.dialogs.margin_dialog import MarginAccountDialog
+
+        dialog = MarginAccountDialog(self.portfolio, None, self)
+        if dialog.exec() and dialog.result_portfolio is not None:
+            self.change_portfolio(dialog.new_portfolio(), "Add margin account")
+
+    @Slot()
+    def add_futures_position(self) -> None:
+        from liqwatch.ui.dialogs.futures_dialog import FuturesPositionDialog
+
+        dialog = FuturesPositionDialog(self.portfolio, None, self)
+        if dialog.exec() and dialog.result_portfolio is not None:
+            self.change_portfolio(dialog.new_portfolio(), "Add futures position")
+
+    @Slot(QModelIndex)
+    def _edit_selected_slot(self, index: QModelIndex) -> None:
+        self.edit_selected()
+
+    @Slot()
+    def edit_selected(self) -> None:
+        where = self._selected_location()
+        if where is None:
+            return
+        if where[0] == "margin":
+            from liqwatch.ui.dialogs.margin_dialog import MarginAccountDialog
+
+            dialog: Any = MarginAccountDialog(self.portfolio, where[1], self)
+        else:
+            from liqwatch.ui.dialogs.futures_dialog import FuturesPositionDialog
+
+            dialog = FuturesPositionDialog(self.portfolio, (where[1], where[2]), self)
+        if dialog.exec() and dialog.result_portfolio is not None:
+            self.change_portfolio(dialog.new_portfolio(), dialog.windowTitle())
+
+    @Slot()
+    def delete_selected(self) -> None:
+        where = self._selected_location()
+        if where is None:
+            return
+        from dataclasses import replace
+
+        if where[0] == "margin":
+            accounts = list(self.portfolio.margin_accounts)
+            name = accounts.pop(where[1]).name
+            new = replace(self.portfolio, margin_accounts=tuple(accounts))
+        else:
+            futures = list(self.portfolio.futures_accounts)
+            account = futures[where[1]]
+            positions = list(account.positions)
+            gone = positions.pop(where[2])
+            name = f"{account.name} {gone.symbol} {gone.side}"
+            futures[where[1]] = replace(account, positions=tuple(positions))
+            new = replace(self.portfolio, futures_accounts=tuple(futures))
+        self.change_portfolio(new, f"Delete {name}")
+        self.statusBar().showMessage(f"Deleted {name}. Undo with {self.undo_action.shortcut().toString()}.", 8000)
+
+    @Slot()
+    def import_portfolio(self) -> None:
+        from liqwatch.store.portfolio import PortfolioError, load_portfolio
+
+        path, _ = QFileDialog.getOpenFileName(self, "Open portfolio file", "", PORTFOLIO_FILTER)
+        if not path:
+            return
+        try:
+            portfolio = load_portfolio(path)
+        except PortfolioError as exc:
+            QMessageBox.warning(self, "Cannot open the portfolio", "\n".join(exc.problems[:20]))
+            return
+        self.change_portfolio(portfolio, "Open portfolio file")
+        if self.qsettings is not None:
+            self.qsettings.setValue("last_portfolio", path)
+
+    @Slot()
+    def export_portfolio(self) -> None:
+        from liqwatch.store.portfolio_write import portfolio_to_toml
+        from liqwatch.store.settings import write_atomically
+
+        path, _ = QFileDialog.getSaveFileName(self, "Export portfolio file", "portfolio.toml", PORTFOLIO_FILTER)
+        if not path:
+            return
+        try:
+            write_atomically(path, portfolio_to_toml(self.portfolio))
+        except OSError as exc:
+            QMessageBox.warning(self, "Cannot export", f"{path}: {exc.strerror or exc}")
+            return
+        self.statusBar().showMessage(f"Exported to {path}", 5000)
+
+    @Slot()
+    def open_settings(self) -> None:
+        from liqwatch.ui.dialogs.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.settings, self)
+        if dialog.exec() and dialog.result_settings is not None:
+            self.apply_settings(dialog.result_settings)
+
+    def apply_settings(self, settings: Settings) -> None:
+        self.settings = settings
+        self._set_thresholds(settings)
+        self.status_bar.set_feed(settings.feed)
+        self._reapply()
+        self.settings_changed.emit(settings)
+
+    def _set_thresholds(self, settings: Settings) -> None:
+        self.gauges.set_thresholds(settings.thresholds)
+
+    # --- persistence ----------------------------------------------------------------------------------------
+    def save_state(self) -> None:
+        s = self.qsettings
+        if s is None:
+            return
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState())
+        s.setValue("window/main_splitter", self.main_splitter.saveState())
+        s.setValue("window/lower_splitter", self.lower_splitter.saveState())
+        s.setValue("window/header", self.table.horizontalHeader().saveState())
+        s.sync()
+
+    def restore_state(self) -> None:
+        s = self.qsettings
+        if s is None or not s.contains("window/geometry"):
+            self.resize(1280, 800)
+            self._default_column_widths()
+            return
+        for key, restore in (
+            ("window/geometry", self.restoreGeometry),
+            ("window/state", self.restoreState),
+            ("window/main_splitter", self.main_splitter.restoreState),
+            ("window/lower_splitter", self.lower_splitter.restoreState),
+            ("window/header", self.table.horizontalHeader().restoreState),
+        ):
+            value = s.value(key)
+            if isinstance(value, QByteArray | bytes):
+                restore(value)
+
+    def _default_column_widths(self) -> None:
+        widths = {"account": 140, "exchange": 70, "symbol": 115, "side": 118, "size": 110, "entry": 80,
+                  "mark": 85, "liquidation": 85, "level": 135, "distance": 118, "pnl": 112, "status": 150,
+                  "age": 80, "probability": 105}
+        for i, spec in enumerate(self.model.columns):
+            self.table.setColumnWidth(i, widths.get(spec.key, 90))
+            if spec.hidden_by_default:
+                self.table.setColumnHidden(i, True)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_state()
+        if self.close_to_tray:
+            event.ignore()
+            self.hide()
+            return
+        event.accept()
+
+    @Slot()
+    def quit_app(self) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        self.save_state()
+        QApplication.quit()
+
+
+def risk_kind(risk: object) -> str:
+    return "futures" if isinstance(risk, FuturesRisk) else "margin"

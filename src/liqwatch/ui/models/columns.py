@@ -1,0 +1,218 @@
+"""The table's columns as data: one `ColumnSpec` per column, so adding a column is one entry in `COLUMNS`.
+
+A spec says what the header and tooltip read, how to get the raw value from a `Row` (the engine's risk record plus
+the freshness facts the model keeps), how to show it, and whether the user may hide it. The raw value is what the
+sort role carries, so sorting is by number, never by formatted text.
+
+The table holds margin accounts and futures positions in one list (one row per margin account, one per futures
+position): the trader scans one ranking of everything that can be liquidated. Columns that do not apply to a kind
+of row show an empty cell; figures that apply but cannot be known show "—".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+from liqwatch.domain.risk import FuturesRisk, MarginRisk, Risk
+from liqwatch.ui.format import (
+    DASH,
+    fmt_age,
+    fmt_amount,
+    fmt_level,
+    fmt_percent,
+    fmt_price,
+    fmt_probability,
+)
+from liqwatch.ui.theme import STATUS_LABELS
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """What one table row shows: the risk record and where its prices came from."""
+
+    risk: Risk
+    stale: bool = False
+    price_time: float | None = None  # epoch seconds of the oldest price the row depends on
+    price: float | None = None  # the price shown in the mark/price column
+    price_asset: str | None = None  # margin rows: the asset that price belongs to
+    what_if: bool = False
+
+
+NOT_APPLICABLE = object()  # a value that does not exist for this kind of row: shown as an empty cell
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    key: str
+    header: str
+    tooltip: str
+    value: Callable[[Row], Any]  # raw value (None: unknown, NOT_APPLICABLE: not for this row)
+    text: Callable[[Any, Row], str] = field(default=lambda v, row: str(v))
+    numeric: bool = True
+    hideable: bool = True
+    hidden_by_default: bool = False
+    live: bool = False  # changes with the clock (data age): refreshed by the window's timer
+
+
+def _margin_price_asset(risk: MarginRisk) -> str | None:
+    if risk.symbol:
+        return risk.symbol.split("/", 1)[0]
+    if len(risk.liquidation_prices) == 1:
+        return next(iter(risk.liquidation_prices))
+    return None
+
+
+def _only(kind: type, getter: Callable[[Any], Any]) -> Callable[[Row], Any]:
+    def value(row: Row) -> Any:
+        return getter(row.risk) if isinstance(row.risk, kind) else NOT_APPLICABLE
+
+    return value
+
+
+def _size(row: Row) -> Any:
+    r = row.risk
+    if isinstance(r, FuturesRisk):
+        return r.size
+    return r.liability_value
+
+
+def _size_text(value: Any, row: Row) -> str:
+    r = row.risk
+    if isinstance(r, FuturesRisk):
+        unit = "USD" if r.inverse else r.symbol.split("/", 1)[0]
+        return f"{fmt_amount(value)} {unit}"
+    return f"debt {fmt_amount(value)}" if value is not None else DASH
+
+
+def _liquidation_price(row: Row) -> Any:
+    r = row.risk
+    if isinstance(r, FuturesRisk):
+        return r.liquidation_price
+    if r.status.value == "unknown":
+        return None
+    asset = row.price_asset
+    if asset is None:
+        return NOT_APPLICABLE
+    return r.liquidation_prices.get(asset)
+
+
+def _level(row: Row) -> Any:
+    r = row.risk
+    return r.margin_level if isinstance(r, MarginRisk) else r.margin_ratio
+
+
+def _level_text(value: Any, row: Row) -> str:
+    if isinstance(row.risk, MarginRisk):
+        return fmt_level(value)
+    return f"ratio {fmt_percent(value)}" if value is not None else DASH
+
+
+def _pnl(row: Row) -> Any:
+    r = row.risk
+    if isinstance(r, FuturesRisk):
+        return r.unrealized_pnl_quote
+    if r.asset_value is None or r.liability_value is None:
+        return None
+    return NOT_APPLICABLE
+
+
+def _distance_text(value: Any, row: Row) -> str:
+    if value is None and isinstance(row.risk, MarginRisk) and row.risk.margin_level is not None:
+        return "no debt" if math.isinf(row.risk.margin_level) else DASH
+    return fmt_percent(value)
+
+
+def _side(row: Row) -> Any:
+    r = row.risk
+    return r.side if isinstance(r, FuturesRisk) else f"margin ({r.mode})"
+
+
+def _symbol(row: Row) -> Any:
+    r = row.risk
+    if isinstance(r, FuturesRisk):
+        return r.symbol
+    return r.symbol or "cross account"
+
+
+def _mark(row: Row) -> Any:
+    if isinstance(row.risk, FuturesRisk):
+        return row.risk.mark_price
+    return row.price if row.price_asset else NOT_APPLICABLE
+
+
+def _age(row: Row) -> Any:
+    # The model substitutes the current age; this getter returns the stamp so the spec stays pure.
+    return row.price_time
+
+
+PROBABILITY_TOOLTIP = (
+    "Chance that the price touches the liquidation level within the horizon (24 h by default).\n"
+    "P = erfc(d / (σ·√(2T))), d = |ln(liquidation / mark)|, T in years (365-day year).\n"
+    "σ: exponentially weighted realised volatility of the feed's own prices (the portfolio file's\n"
+    "figure until enough prices have been seen); margin accounts use the value-weighted σ of their assets.\n"
+    "Assumes no drift, constant volatility and no jumps: real crashes gap, so this understates tail risk."
+)
+
+COLUMNS: list[ColumnSpec] = [
+    ColumnSpec("account", "Account", "Margin account or futures account name",
+               lambda row: row.risk.account, numeric=False, hideable=False),
+    ColumnSpec("symbol", "Symbol / pair", "Futures symbol, isolated-margin pair, or 'cross account'",
+               _symbol, numeric=False),
+    ColumnSpec("side", "Side", "Long or short (futures); margin mode (margin accounts)", _side, numeric=False),
+    ColumnSpec("status", "Status", "Ok, warning, danger, liquidation, or unknown (a price is missing)",
+               lambda row: row.risk.status.rank, lambda v, row: STATUS_LABELS[row.risk.status],
+               numeric=False, hideable=False),
+    ColumnSpec("distance", "Distance to liq.", "How far prices must move before liquidation, as a percentage "
+               "of the price (margin: the same move of every non-pegged asset)",
+               lambda row: row.risk.distance, _distance_text),
+    ColumnSpec("level", "Margin level / ratio", "Margin: margin level = assets / (borrowed + interest); "
+               "liquidation at the account's liquidation level (1.1 by default).\n"
+               "Futures: margin ratio = maintenance margin / margin balance; liquidation at 100 %.",
+               _level, _level_text),
+    ColumnSpec("mark", "Mark / price", "Futures: mark price. Margin: price of the pair's base asset",
+               _mark, lambda v, row: fmt_price(v)),
+    ColumnSpec("liquidation", "Liq. price", "Price at which the position or account is liquidated "
+               "(margin: if only that asset moves)", _liquidation_price, lambda v, row: fmt_price(v)),
+    ColumnSpec("entry", "Entry", "Futures entry price", _only(FuturesRisk, lambda r: r.entry_price),
+               lambda v, row: fmt_price(v)),
+    ColumnSpec("size", "Size", "Futures: position size in base units (USD for coin-margined).\n"
+               "Margin: total debt (borrowed + interest) in the quote currency.", _size, _size_text),
+    ColumnSpec("pnl", "Unrealized PnL", "Unrealized profit or loss in the quote currency",
+               _pnl, lambda v, row: fmt_amount(v, plus=True)),
+    ColumnSpec("probability", "P(touch 24 h)", PROBABILITY_TOOLTIP,
+               lambda row: row.risk.touch_probability, lambda v, row: fmt_probability(v)),
+    ColumnSpec("age", "Data age", "Age of the oldest price this row depends on; greyed when stale",
+               _age, lambda v, row: fmt_age(v), live=True),
+    ColumnSpec("exchange", "Exchange", "Exchange (ccxt id) the account lives on",
+               lambda row: row.risk.exchange, lambda v, row: v or "", numeric=False),
+]
+
+
+class Column(IntEnum):
+    """Column indices of the built-in columns (extra columns appended to `COLUMNS` follow these)."""
+
+    ACCOUNT = 0
+    SYMBOL = 1
+    SIDE = 2
+    STATUS = 3
+    DISTANCE = 4
+    LEVEL = 5
+    MARK = 6
+    LIQUIDATION = 7
+    ENTRY = 8
+    SIZE = 9
+    PNL = 10
+    PROBABILITY = 11
+    AGE = 12
+    EXCHANGE = 13
+
+
+def column_index(key: str) -> int:
+    for i, spec in enumerate(COLUMNS):
+        if spec.key == key:
+            return i
+    raise KeyError(key)

@@ -1,0 +1,343 @@
+"""`PositionsModel`: a thin Qt adapter over the newest `BookSnapshot`, and its sort/filter proxy.
+
+One row per margin account and per futures position (keys `MarginRisk.key` / `FuturesRisk.key`). A snapshot is
+applied as one batch: rows are removed/inserted only when the set of keys changes, and `dataChanged` is emitted
+for the rectangles of cells whose shown text or style actually changed, so views repaint only what moved and the
+selection and scroll position survive. The model formats; it never computes risk.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtGui import QBrush, QColor, QFont
+
+from liqwatch.domain.risk import BookRisk, FuturesRisk, MarginRisk, Risk
+from liqwatch.domain.snapshot import BookSnapshot
+from liqwatch.domain.status import Status
+from liqwatch.ui.models.columns import COLUMNS, NOT_APPLICABLE, PROBABILITY_TOOLTIP, ColumnSpec, Row
+from liqwatch.ui.theme import STALE_COLOUR, WHAT_IF_COLOUR, status_colour, status_icon
+
+SortRole = Qt.ItemDataRole.UserRole + 1  # raw number (or text) to sort by
+KeyRole = Qt.ItemDataRole.UserRole + 2  # the row's stable key
+RiskRole = Qt.ItemDataRole.UserRole + 3  # the row's risk record
+StaleRole = Qt.ItemDataRole.UserRole + 4  # bool
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+_ALIGN_NUMBER = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_ALIGN_TEXT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+
+
+def _price_for(risk: Risk, snapshot: BookSnapshot, prices: dict[str, float]) -> tuple[float | None, str | None]:
+    if isinstance(risk, FuturesRisk):
+        return risk.mark_price, None
+    asset = risk.symbol.split("/", 1)[0] if risk.symbol else None
+    if asset is None and len(risk.liquidation_prices) == 1:
+        asset = next(iter(risk.liquidation_prices))
+    if asset is None:
+        return None, None
+    return prices.get(asset), asset
+
+
+def _price_time(risk: Risk, snapshot: BookSnapshot) -> float | None:
+    """Stamp of the oldest quote the row depends on (None: no quote, e.g. fixed prices only)."""
+    quotes = snapshot.quotes
+    if isinstance(risk, FuturesRisk):
+        names = [risk.symbol, risk.symbol.split("/", 1)[0]]
+        quote = next((quotes[n] for n in names if n in quotes), None)
+        return _stamp(quote) if quote else None
+    stamps = []
+    account = next((a for a in snapshot.portfolio.margin_accounts if a.key == risk.key), None)
+    if account is not None:
+        for balance in account.assets:
+            if snapshot.portfolio.is_pegged(balance.asset):
+                continue
+            quote = quotes.get(balance.asset)
+            if quote is not None:
+                stamps.append(_stamp(quote))
+    return min(stamps) if stamps else None
+
+
+def _stamp(quote: Any) -> float:
+    return quote.exchange_time if quote.exchange_time is not None else quote.received_time
+
+
+def rows_from_snapshot(snapshot: BookSnapshot, risk: BookRisk | None = None, what_if: bool = False,
+                       prices: dict[str, float] | None = None) -> list[Row]:
+    """Build the rows of a snapshot (or of `risk` and `prices`: shocked figures for the same book, as what-if)."""
+    if prices is None:
+        prices = {k: q.price for k, q in snapshot.quotes.items()}
+        for key, value in snapshot.portfolio.prices.items():
+            prices.setdefault(key, value)
+    shown = risk if risk is not None else snapshot.risk
+    out = []
+    for r in shown:
+        price, asset = _price_for(r, snapshot, prices)
+        out.append(Row(risk=r, stale=snapshot.is_stale(r), price_time=_price_time(r, snapshot), price=price,
+                       price_asset=asset, what_if=what_if))
+    return out
+
+
+class PositionsModel(QAbstractTableModel):
+    """Margin accounts and futures positions of the current snapshot, one row each."""
+
+    def __init__(self, parent: Any = None, columns: Sequence[ColumnSpec] | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        super().__init__(parent)
+        self.columns: list[ColumnSpec] = list(columns if columns is not None else COLUMNS)
+        self._rows: list[Row] = []
+        self._index: dict[str, int] = {}
+        self._cells: list[tuple[Any, ...]] = []  # per row: what each cell shows, to find changed cells
+        self._clock = clock
+        self.snapshot: BookSnapshot | None = None
+
+    # --- Qt model API -----------------------------------------------------------------------------------
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.columns):
+            return None
+        spec = self.columns[section]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return spec.header
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return spec.tooltip
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _ALIGN_NUMBER if spec.numeric else _ALIGN_TEXT
+        return None
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        if not 0 <= index.column() < len(self.columns):
+            return None
+        row = self._rows[index.row()]
+        spec = self.columns[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(spec, row)
+        if role == SortRole:
+            value = self._raw(spec, row)
+            if value is None or value is NOT_APPLICABLE:
+                return None
+            return value if isinstance(value, int | float | str) else str(value)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _ALIGN_NUMBER if spec.numeric else _ALIGN_TEXT
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return self._foreground(spec, row)
+        if role == Qt.ItemDataRole.FontRole:
+            if row.what_if:
+                font = QFont()
+                font.setItalic(True)
+                return font
+            if spec.key == "status" and row.risk.status in (Status.DANGER, Status.LIQUIDATION):
+                font = QFont()
+                font.setBold(True)
+                return font
+            return None
+        if role == Qt.ItemDataRole.DecorationRole and spec.key == "status":
+            return status_icon(row.risk.status)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(spec, row)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"{spec.header}: {self._text(spec, row)}"
+        if role == KeyRole:
+            return row.risk.key
+        if role == RiskRole:
+            return row.risk
+        if role == StaleRole:
+            return row.stale
+        return None
+
+    # --- helpers --------------------------------------------------------------------------------------------
+    def _raw(self, spec: ColumnSpec, row: Row) -> Any:
+        value = spec.value(row)
+        if spec.live and isinstance(value, int | float):
+            return max(0.0, self._clock() - value)
+        return value
+
+    def _text(self, spec: ColumnSpec, row: Row) -> str:
+        value = self._raw(spec, row)
+        if value is NOT_APPLICABLE:
+            return ""
+        text = spec.text(value, row)
+        if spec.key == "age" and row.stale:
+            text = f"{text} · stale" if value is not None else "stale"
+        if spec.key == "status" and row.what_if:
+            text = f"{text} (what-if)"  # italics + label: shocked figures are never mistaken for live ones
+        return text
+
+    def _foreground(self, spec: ColumnSpec, row: Row) -> QBrush | None:
+        if row.stale:
+            return QBrush(QColor(STALE_COLOUR))
+        if spec.key == "status":
+            return QBrush(status_colour(row.risk.status))
+        if row.what_if and spec.numeric:
+            return QBrush(QColor(WHAT_IF_COLOUR))
+        return None
+
+    def _tooltip(self, spec: ColumnSpec, row: Row) -> str | None:
+        notes = []
+        if row.stale:
+            notes.append("Stale: the feed has not delivered a fresh price for this row; figures are from the "
+                         "last good price.")
+        if row.what_if:
+            notes.append("What-if: figures at the shocked prices set in the what-if panel, not live.")
+        if row.risk.missing_prices:
+            notes.append("Missing price for: " + ", ".join(row.risk.missing_prices))
+        if spec.key == "probability":
+            vol = row.risk.volatility
+            notes.append(PROBABILITY_TOOLTIP + (f"\nσ used: {vol * 100:.1f} % a year" if vol else
+                                                "\nNo volatility known yet for this row"))
+        if spec.key == "liquidation" and isinstance(row.risk, MarginRisk) and row.risk.liquidation_prices:
+            notes.append("Liquidation price if only that asset moves:\n" + "\n".join(
+                f"  {a}: {v:,.6g}" for a, v in sorted(row.risk.liquidation_prices.items())))
+        return "\n".join(notes) or None
+
+    def _cell_state(self, row: Row) -> tuple[Any, ...]:
+        """What every cell shows: text plus the style inputs, compared to find changed cells."""
+        return tuple(
+            (self._text(spec, row), row.stale, row.what_if, row.risk.status) for spec in self.columns
+        )
+
+    # --- updates --------------------------------------------------------------------------------------------
+    def row_for_key(self, key: str) -> int:
+        return self._index.get(key, -1)
+
+    def key_at(self, row: int) -> str:
+        return self._rows[row].risk.key
+
+    def rows(self) -> list[Row]:
+        return list(self._rows)
+
+    def apply_snapshot(self, snapshot: BookSnapshot, shocked: BookRisk | None = None,
+                       shocked_prices: dict[str, float] | None = None) -> None:
+        """Apply one snapshot (with `shocked`, the what-if figures at `shocked_prices`) as a batch."""
+        self.snapshot = snapshot
+        self.apply_rows(rows_from_snapshot(snapshot, shocked, shocked is not None, shocked_prices))
+
+    def apply_rows(self, new_rows: list[Row]) -> None:
+        new_keys = [r.risk.key for r in new_rows]
+        new_set = set(new_keys)
+        # 1. removals, bottom-up in contiguous blocks
+        doomed = [i for i, r in enumerate(self._rows) if r.risk.key not in new_set]
+        for first, last in reversed(_blocks(doomed)):
+            self.beginRemoveRows(QModelIndex(), first, last)
+            del self._rows[first:last + 1]
+            del self._cells[first:last + 1]
+            self.endRemoveRows()
+        self._index = {r.risk.key: i for i, r in enumerate(self._rows)}
+        # 2. insertions, appended (the proxy orders rows; model order only needs to be stable)
+        by_key = dict(zip(new_keys, new_rows, strict=True))
+        added = [k for k in new_keys if k not in self._index]
+        if added:
+            first = len(self._rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(added) - 1)
+            for key in added:
+                row = by_key[key]
+                self._index[key] = len(self._rows)
+                self._rows.append(row)
+                self._cells.append(self._cell_state(row))
+            self.endInsertRows()
+        # 3. changed cells of the rows that stayed
+        changed: dict[int, list[int]] = {}
+        added_set = set(added)
+        for key, row in by_key.items():
+            if key in added_set:
+                continue
+            i = self._index[key]
+            state = self._cell_state(row)
+            old = self._cells[i]
+            self._rows[i] = row
+            self._cells[i] = state
+            cols = [c for c in range(len(state)) if state[c] != old[c]]
+            if cols:
+                changed[i] = cols
+        self._emit_changed(changed)
+
+    def refresh_live_columns(self) -> None:
+        """Re-read the clock-driven columns (data age) and emit only the cells whose text changed."""
+        live = [c for c, spec in enumerate(self.columns) if spec.live]
+        if not live or not self._rows:
+            return
+        changed: dict[int, list[int]] = {}
+        for i, row in enumerate(self._rows):
+            state = self._cell_state(row)
+            cols = [c for c in live if state[c] != self._cells[i][c]]
+            if cols:
+                self._cells[i] = state
+                changed[i] = cols
+        self._emit_changed(changed)
+
+    def _emit_changed(self, changed: dict[int, list[int]]) -> None:
+        """One `dataChanged` per rectangle: runs of changed columns, merged over consecutive rows that share them."""
+        open_runs: dict[tuple[int, int], tuple[int, int]] = {}  # (c0, c1) -> (first row, last row)
+        rects: list[tuple[int, int, int, int]] = []
+        for i in sorted(changed):
+            runs = set(_blocks(changed[i]))
+            for run in list(open_runs):
+                r0, r1 = open_runs[run]
+                if run in runs and r1 == i - 1:
+                    open_runs[run] = (r0, i)
+                else:
+                    rects.append((r0, run[0], r1, run[1]))
+                    del open_runs[run]
+            for run in runs:
+                if run not in open_runs:
+                    open_runs[run] = (i, i)
+        rects.extend((r0, run[0], r1, run[1]) for run, (r0, r1) in open_runs.items())
+        for r0, c0, r1, c1 in rects:
+            self.dataChanged.emit(self.index(r0, c0), self.index(r1, c1))
+
+
+def _blocks(indices: list[int]) -> list[tuple[int, int]]:
+    """[1, 2, 3, 7, 8] -> [(1, 3), (7, 8)]"""
+    out: list[tuple[int, int]] = []
+    for i in indices:
+        if out and out[-1][1] == i - 1:
+            out[-1] = (out[-1][0], i)
+        else:
+            out.append((i, i))
+    return out
+
+
+class PositionsProxy(QSortFilterProxyModel):
+    """Sorts by the raw number in `SortRole` (unknowns last) and filters on account/symbol text."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.setSortRole(SortRole)
+        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.setFilterKeyColumn(-1)
+        self.setDynamicSortFilter(True)
+
+    def lessThan(self, left: AnyIndex, right: AnyIndex) -> bool:
+        a = left.data(SortRole)
+        b = right.data(SortRole)
+        ascending = self.sortOrder() == Qt.SortOrder.AscendingOrder
+        if a is None or b is None:  # unknown figures sort last in either direction
+            if a is None and b is None:
+                return left.row() < right.row()
+            return (a is None) != ascending
+        if isinstance(a, str) or isinstance(b, str):
+            return str(a).casefold() < str(b).casefold()
+        if a == b:
+            return left.row() < right.row()
+        return a < b

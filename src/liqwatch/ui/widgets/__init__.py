@@ -1,0 +1,1 @@
+"""LiqWatch UI widgets."""
