@@ -12,7 +12,7 @@ import json
 import math
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
 from liqwatch.domain.engine import evaluate_book
@@ -56,6 +56,21 @@ def _price_arg(text: str) -> tuple[str, float]:
     return name.strip(), price
 
 
+def _funding_arg(text: str) -> tuple[str, float]:
+    """SYMBOL=RATE: a funding rate per interval as a fraction (0.0001 = 0.01 %), may be negative or 0."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected SYMBOL=RATE, got {text!r}")
+    try:
+        rate = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"funding rate of {name!r} must be a number, got {value!r}") from None
+    if not math.isfinite(rate) or abs(rate) >= 1:
+        raise argparse.ArgumentTypeError(
+            f"funding rate of {name!r} must be a fraction per interval between -1 and 1, got {value!r}")
+    return name.strip(), rate
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="liqwatch", description="LiqWatch terminal commands.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -67,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--prices-from", metavar="SOURCE",
                        help="'demo' (simulated) or a ccxt exchange id to fetch live prices from")
     check.add_argument("--config", metavar="FILE", help="settings file (TOML)")
+    check.add_argument("--funding-rate", action="append", default=[], type=_funding_arg, metavar="SYMBOL=RATE",
+                       help="funding rate per interval of a perpetual (0.0001 = 0.01 %%; 8 h interval assumed); "
+                            "overrides a fetched rate (repeatable)")
     check.set_defaults(func=run_check)
     for register in _extra_commands():
         register(sub)
@@ -135,9 +153,18 @@ def run_check(args: argparse.Namespace) -> int:
         prices[name] = price
         kinds[name] = "fixed"
 
+    from liqwatch.domain.carry import apply_leverage_warnings, borrow_costs
+    from liqwatch.domain.funding import funding_figures, with_funding
+    from liqwatch.sources.funding import check_funding
+
+    funding, funding_health = check_funding(portfolio, args.prices_from, settings, args.funding_rate, now)
+    health = [*health, *funding_health]
     risk = evaluate_book(portfolio, prices, settings.thresholds, portfolio.volatility or None)
+    risk = with_funding(risk, funding_figures(risk, funding, now, portfolio))
+    risk = apply_leverage_warnings(risk, settings.alerts.leverage_warn_above)
     if args.format == "json":
-        print(json.dumps(check_json(risk, portfolio.quote, now, health), ensure_ascii=False, indent=2))
+        print(json.dumps(check_json(risk, portfolio.quote, now, health, borrow_costs(portfolio, prices)),
+                         ensure_ascii=False, indent=2))
     elif args.format == "csv":
         from liqwatch.store.csv_export import iter_rows, write_rows
 
@@ -166,7 +193,7 @@ def _num(value: float | None) -> float | None:
     return value
 
 
-def margin_json(r: MarginRisk) -> dict[str, Any]:
+def margin_json(r: MarginRisk, borrow: Sequence[Any] = ()) -> dict[str, Any]:
     return {
         "name": r.name,
         "exchange": r.exchange,
@@ -186,6 +213,13 @@ def margin_json(r: MarginRisk) -> dict[str, Any]:
         "liability_value": _num(r.liability_value),
         "touch_probability_24h": _num(r.touch_probability),
         "missing_prices": list(r.missing_prices),
+        "interest_per_hour": _num(r.interest_per_day / 24.0) if r.interest_per_day is not None else None,
+        "borrow_costs": [
+            {"asset": b.asset, "borrowed": b.borrowed, "daily_rate": b.daily_rate, "hourly_rate": b.hourly_rate,
+             "rate_source": b.rate_source, "interest_per_hour": b.interest_per_hour,
+             "interest_per_hour_quote": b.interest_per_hour_quote, "interest_per_day_quote": b.interest_per_day_quote}
+            for b in borrow
+        ],
     }
 
 
@@ -215,17 +249,48 @@ def futures_json(r: FuturesRisk) -> dict[str, Any]:
         "maint_amount": _num(r.maint_amount),
         "touch_probability_24h": _num(r.touch_probability),
         "missing_prices": list(r.missing_prices),
+        **funding_json(r),
     }
 
 
-def check_json(risk: BookRisk, quote: str, now: float, health: Sequence[FeedHealth] = ()) -> dict[str, Any]:
+def funding_json(r: FuturesRisk) -> dict[str, Any]:
+    """Funding fields (`liqwatch.domain.funding.FundedFuturesRisk`); null when unknown, never a stand-in 0."""
+    from liqwatch.store.csv_export import iso_utc
+
+    def get(name: str) -> Any:
+        return getattr(r, name, None)
+
+    after = get("liquidation_price_after_funding")
+    next_time = get("next_funding_time")
+    return {
+        "funding_rate": _num(get("funding_rate")),
+        "funding_interval_hours": _num(get("funding_interval_hours")),
+        "funding_interval_assumed": bool(get("funding_interval_assumed")),
+        "next_funding_time": iso_utc(next_time) if next_time is not None else None,
+        "next_funding_payment": _num(get("next_funding_payment")),
+        "next_funding_payment_quote": _num(get("next_funding_payment_quote")),
+        "funding_per_day": _num(get("funding_per_day")),
+        "funding_per_day_quote": _num(get("funding_per_day_quote")),
+        "account_funding_per_day": _num(get("account_funding_per_day")),
+        "liquidation_price_after_funding": (
+            {str(k): _num(v) for k, v in after.items()} if after is not None else None
+        ),
+        "hours_to_liquidation_by_funding": _num(get("hours_to_liquidation_by_funding")),
+        "payments_to_liquidation_by_funding": get("payments_to_liquidation_by_funding"),
+        "funding_source": get("funding_source") or None,
+        "funding_stale": bool(get("funding_stale")),
+    }
+
+
+def check_json(risk: BookRisk, quote: str, now: float, health: Sequence[FeedHealth] = (),
+               borrow: Mapping[str, Sequence[Any]] | None = None) -> dict[str, Any]:
     from liqwatch.store.csv_export import iso_utc
 
     return {
         "quote": quote,
         "time": iso_utc(now),
         "worst_status": risk.worst_status.value,
-        "margin_accounts": [margin_json(r) for r in risk.margin],
+        "margin_accounts": [margin_json(r, (borrow or {}).get(r.key, ())) for r in risk.margin],
         "futures_positions": [futures_json(r) for r in risk.futures],
         "feeds": [
             {"source": h.source, "state": h.state, "message": h.message} for h in health
@@ -253,21 +318,34 @@ def _level(value: float | None) -> str:
     return "∞" if math.isinf(value) else f"{value:.4f}"
 
 
+def _lev(value: float | None) -> str:
+    return "—" if value is None or not math.isfinite(value) else f"{value:.2f}×"
+
+
+def _funding_rate(r: FuturesRisk) -> str:
+    rate, hours = getattr(r, "funding_rate", None), getattr(r, "funding_interval_hours", None)
+    if rate is None:
+        return "—"
+    return f"{rate * 100:+.4f}%/{hours:g}h" if hours else f"{rate * 100:+.4f}%"
+
+
 def check_table(risk: BookRisk, quote: str) -> str:
     """A readable table sorted by risk (riskiest first), percentages in percent."""
     header = ("STATUS", "KIND", "ACCOUNT", "SYMBOL", "SIDE", "PRICE", "LIQ PRICE", "DISTANCE", "LEVEL/RATIO",
-              f"uPnL ({quote})")
+              f"uPnL ({quote})", "EFF LEV", "FUNDING", f"CARRY/DAY ({quote})")
     rows: list[tuple[str, ...]] = []
     for r in sort_by_risk(risk):
         if isinstance(r, MarginRisk):
             liq = ", ".join(f"{a} {_price(p)}" for a, p in r.liquidation_prices.items()) or "—"
             rows.append((r.status.value.upper(), f"margin/{r.mode}", r.name, r.symbol or "", "",
-                         "", liq, _pct(r.shock_to_liquidation, signed=True), f"ML {_level(r.margin_level)}", ""))
+                         "", liq, _pct(r.shock_to_liquidation, signed=True), f"ML {_level(r.margin_level)}", "",
+                         _lev(r.effective_leverage), "", _price(r.interest_per_day)))
         else:
             rows.append((r.status.value.upper(), f"futures/{r.margin_mode}", r.account, r.symbol, r.side,
                          _price(r.mark_price), _price(r.liquidation_price), _pct(r.distance),
-                         f"MR {_pct(r.margin_ratio)}", _price(r.unrealized_pnl_quote)))
-    right = {5, 6, 7, 8, 9}
+                         f"MR {_pct(r.margin_ratio)}", _price(r.unrealized_pnl_quote), _lev(r.effective_leverage),
+                         _funding_rate(r), _price(getattr(r, "funding_per_day_quote", None))))
+    right = {5, 6, 7, 8, 9, 10, 11, 12}
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     lines = []
     for row in [header, *rows]:
@@ -276,6 +354,8 @@ def check_table(risk: BookRisk, quote: str) -> str:
     lines.append("")
     lines.append(f"Worst: {risk.worst_status.value}. DISTANCE: futures |mark − liq| / mark; margin accounts: the "
                  "move of every non-pegged asset that reaches the liquidation level.")
+    lines.append("EFF LEV: notional / margin balance (futures), assets / equity (margin). FUNDING: rate per interval. "
+                 "CARRY/DAY: funding (+ = paid) or borrow interest per day at current rates; — = unknown.")
     return "\n".join(lines)
 
 

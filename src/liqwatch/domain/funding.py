@@ -1,0 +1,333 @@
+"""Funding of perpetual futures: the next payment, the cost per day, and where paying it leaves the position.
+
+Why: a perpetual drifts toward liquidation at a constant price just by paying funding. These figures make that
+cost visible and project it. Pure: rates, prices and the time come in as arguments.
+
+How the poller (and `liqwatch check`) calls it — one line per poll, after the engine::
+
+    infos = funding_source.poll(now)                  # Mapping[ccxt symbol, FundingInfo], refreshed every
+                                                      # Settings.funding_interval seconds (liqwatch.sources.funding)
+    figures = funding_figures(risk, infos, now, portfolio, max_age=3 * settings.funding_interval)
+    risk = with_funding(risk, figures)                # futures rows become FundedFuturesRisk (a FuturesRisk)
+    snapshot = BookSnapshot(..., risk=risk, ...)
+
+Every consumer then reads the same figures from the snapshot: `getattr(row, "funding_rate", None)` and the other
+`FundedFuturesRisk` fields (the alert engine, window columns, CSV). `funding_figures(snapshot, infos, now)` also
+works (the portfolio comes from the snapshot).
+
+Formulas (Binance: "Funding Amount = Nominal Value of Positions × Funding Rate", the nominal value at the mark):
+
+    linear  (USDⓈ-M): payment = side · Q · mark · rate        in the settle asset (Q in base units)
+    inverse (COIN-M): payment = side · N / mark · rate        coin (N = USD notional = contracts · contract size)
+    per day          = payment · 24 / interval_hours
+
+`payment` is a signed cost to the position: positive = the position pays (a long when the rate is positive),
+negative = it receives (a short when the rate is positive). Funding of an isolated position is taken from its
+isolated wallet W, so after k payments its liquidation price is `futures.liquidation_price(position, W − k·payment)`.
+At the current mark the position liquidates when W falls to W* = MM(mark) − uPnL(mark) (the wallet at which
+LP = mark); funding alone gets there after (W − W*) / (payment / interval_hours) hours, i.e. at payment number
+ceil((W − W*) / payment). Cross positions pay from the cross wallet: the account-level drain is the sum over its
+cross positions, and the cross account reaches liquidation when margin balance − Σ maintenance margin is used up.
+
+A missing rate is None (unknown) — never 0 — and so is every figure that depends on it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING
+
+from liqwatch.domain.futures import liquidation_price, maintenance_margin, unrealized_pnl
+from liqwatch.domain.model import FuturesPosition, Portfolio
+from liqwatch.domain.risk import BookRisk, FuturesRisk
+
+if TYPE_CHECKING:
+    from liqwatch.domain.snapshot import BookSnapshot
+
+DEFAULT_INTERVAL_HOURS = 8.0
+PROJECTED_PAYMENTS: tuple[int, ...] = (1, 3, 9)
+
+# Tooltip text per `FundedFuturesRisk` field (the window shows it with the row's `funding_source`).
+FORMULAS: dict[str, str] = {
+    "funding_rate": "Funding rate per interval (+: longs pay shorts).",
+    "next_funding_payment": "Next payment = side × size × mark × rate (COIN-M: side × N / mark × rate coin); "
+                            "+ = this position pays.",
+    "funding_per_day": "Funding per day = next payment × 24 / interval hours, at the current rate and mark.",
+    "liquidation_price_after_funding": "Liquidation price with the isolated wallet reduced by k payments "
+                                       "(k = 1, 3, 9) at the current rate.",
+    "hours_to_liquidation_by_funding": "Hours until funding alone liquidates at the current mark: (wallet − "
+                                       "(maint. margin − uPnL)) / payment per hour; cross: (margin balance − "
+                                       "Σ maint. margin) / account drain per hour.",
+    "effective_leverage": "Notional / margin balance (isolated wallet + uPnL, or the cross account's).",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FundingInfo:
+    """One perpetual's funding as a source reports it.
+
+    `rate` is per interval (0.0001 = 0.01 %), None when unknown; `next_time` and `received_time` are epoch
+    seconds; `interval_assumed` is True when the source did not say the interval and 8 h is assumed.
+    """
+
+    symbol: str
+    rate: float | None
+    interval_hours: float = DEFAULT_INTERVAL_HOURS
+    next_time: float | None = None
+    source: str = ""
+    mark: float | None = None
+    interval_assumed: bool = False
+    received_time: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FundingFigures:
+    """Funding figures of one futures position (key = `FuturesAccount.position_key`). Amounts are signed costs."""
+
+    key: str
+    symbol: str
+    settle: str
+    margin_mode: str
+    rate: float | None
+    interval_hours: float | None
+    next_time: float | None  # the next funding time at or after `now` (epoch seconds)
+    source: str
+    payment: float | None  # next payment, settle asset; + = the position pays
+    payment_quote: float | None
+    per_day: float | None  # settle asset
+    per_day_quote: float | None
+    liquidation_after: Mapping[int, float | None] = field(default_factory=dict)  # isolated: k → LP
+    hours_to_liquidation: float | None = None  # funding alone, at the current mark
+    payments_to_liquidation: int | None = None
+    account_per_day: float | None = None  # cross: drain of the whole cross wallet per day (settle asset)
+    stale: bool = False
+    interval_assumed: bool = False
+
+
+def funding_payment(position: FuturesPosition, mark: float, rate: float) -> float:
+    """Next payment as a signed cost in the settle asset (+ = the position pays)."""
+    notional = position.size / mark if position.inverse else position.size * mark
+    return position.sign * notional * rate + 0.0  # never a negative zero
+
+
+def per_day(payment: float, interval_hours: float) -> float:
+    return payment * 24.0 / interval_hours
+
+
+def next_funding_time(next_time: float | None, interval_hours: float, now: float) -> float | None:
+    """The reported next funding time, rolled forward by whole intervals if it has already passed."""
+    if next_time is None or not math.isfinite(next_time) or next_time <= 0:
+        return None
+    if next_time >= now:
+        return next_time
+    step = interval_hours * 3600.0
+    return next_time + math.ceil((now - next_time) / step) * step
+
+
+def wallet_at_liquidation(position: FuturesPosition, mark: float) -> float:
+    """The wallet W* at which the liquidation price equals the mark: MM(mark) − uPnL(mark).
+
+    At LP = mark the bracket in force is the one at the mark, so this is exact (tests check
+    `liquidation_price(position, W*, mark) == mark`)."""
+    return maintenance_margin(position, mark)[0] - unrealized_pnl(position, mark)
+
+
+def hours_until_drained(cushion: float, per_hour: float | None) -> float | None:
+    """Hours of a constant drain until `cushion` is used up; None when nothing drains it."""
+    if per_hour is None or not per_hour > 0:
+        return None
+    return max(0.0, cushion) / per_hour
+
+
+def isolated_projection(
+    position: FuturesPosition, mark: float, payment: float, interval_hours: float,
+    counts: Iterable[int] = PROJECTED_PAYMENTS,
+) -> tuple[dict[int, float | None], float | None, int | None]:
+    """(LP after k payments, hours until funding alone liquidates, number of that payment) for an isolated position."""
+    wallet = position.isolated_wallet or 0.0
+    after = {k: liquidation_price(position, wallet - k * payment, mark).price for k in counts}
+    if payment <= 0:
+        return after, None, None
+    cushion = wallet - wallet_at_liquidation(position, mark)
+    hours = hours_until_drained(cushion, payment / interval_hours)
+    count = max(0, math.ceil(cushion / payment)) if cushion > 0 else 0
+    return after, hours, count
+
+
+def _positions(portfolio: Portfolio) -> dict[str, tuple[int, FuturesPosition]]:
+    out: dict[str, tuple[int, FuturesPosition]] = {}
+    for a, account in enumerate(portfolio.futures_accounts):
+        for i, position in enumerate(account.positions):
+            out[account.position_key(i)] = (a, position)
+    return out
+
+
+def funding_figures(
+    risk_book: BookRisk | BookSnapshot,
+    funding: Mapping[str, FundingInfo],
+    now: float,
+    portfolio: Portfolio | None = None,
+    *,
+    max_age: float | None = None,
+) -> dict[str, FundingFigures]:
+    """Funding figures for every futures position of the book (one entry per position, known or not).
+
+    `funding` is keyed by ccxt symbol. `portfolio` gives the positions (brackets, isolated wallets); a
+    `BookSnapshot` brings its own. `max_age`: seconds after `received_time` at which a rate is marked stale.
+    """
+    if portfolio is None:
+        portfolio = getattr(risk_book, "portfolio", None)
+        if portfolio is None:
+            raise ValueError("funding_figures needs the portfolio (pass it, or pass a BookSnapshot)")
+    book: BookRisk = risk_book.risk if hasattr(risk_book, "risk") else risk_book  # type: ignore[assignment]
+    positions = _positions(portfolio)
+
+    partial: dict[str, FundingFigures] = {}
+    # cross accounts: account index → [per-hour drains], a None marks an unknown drain
+    cross_drain: dict[int, list[float | None]] = {}
+    cross_rows: dict[int, list[FuturesRisk]] = {}
+    for row in book.futures:
+        found = positions.get(row.key)
+        if found is None:
+            continue
+        account_index, position = found
+        info = funding.get(row.symbol)
+        rate = _usable_rate(info.rate) if info is not None else None
+        interval = _interval(info)
+        mark = row.mark_price
+        payment = funding_payment(position, mark, rate) if rate is not None and mark is not None else None
+        quote_rate = (mark if position.inverse else 1.0) if mark is not None else None
+        daily = per_day(payment, interval) if payment is not None and interval is not None else None
+        after: dict[int, float | None] = {}
+        hours: float | None = None
+        count: int | None = None
+        if position.margin_mode == "isolated":
+            if payment is not None and interval is not None and mark is not None and row.margin_balance is not None:
+                after, hours, count = isolated_projection(position, mark, payment, interval)
+            else:
+                after = dict.fromkeys(PROJECTED_PAYMENTS)
+        else:
+            cross_drain.setdefault(account_index, []).append(
+                payment / interval if payment is not None and interval is not None else None
+            )
+            cross_rows.setdefault(account_index, []).append(row)
+        stale = bool(
+            info is not None and max_age is not None and info.received_time is not None
+            and now - info.received_time > max_age
+        )
+        partial[row.key] = FundingFigures(
+            key=row.key,
+            symbol=row.symbol,
+            settle=position.settle,
+            margin_mode=position.margin_mode,
+            rate=rate,
+            interval_hours=interval,
+            next_time=next_funding_time(info.next_time, interval, now) if info and interval else None,
+            source=info.source if info is not None else "",
+            payment=payment,
+            payment_quote=payment * quote_rate if payment is not None and quote_rate is not None else None,
+            per_day=daily,
+            per_day_quote=daily * quote_rate if daily is not None and quote_rate is not None else None,
+            liquidation_after=after,
+            hours_to_liquidation=hours,
+            payments_to_liquidation=count,
+            stale=stale,
+            interval_assumed=bool(info is not None and info.interval_assumed),
+        )
+
+    # Cross: the whole cross wallet pays; the account liquidates when margin balance − Σ MM is used up.
+    for account_index, drains in cross_drain.items():
+        rows = cross_rows[account_index]
+        known = all(d is not None for d in drains)
+        per_hour = sum(d for d in drains if d is not None) if known else None
+        cushion: float | None = None
+        if all(r.margin_balance is not None and r.maint_margin is not None for r in rows):
+            cushion = rows[0].margin_balance - sum(r.maint_margin for r in rows)  # type: ignore[operator,misc]
+        hours = hours_until_drained(cushion, per_hour) if cushion is not None else None
+        for row in rows:
+            figures = partial[row.key]
+            partial[row.key] = _replace(
+                figures,
+                account_per_day=per_hour * 24.0 if per_hour is not None else None,
+                hours_to_liquidation=hours,
+            )
+    return partial
+
+
+def _replace(figures: FundingFigures, **changes: object) -> FundingFigures:
+    values = {f.name: getattr(figures, f.name) for f in fields(figures)}
+    values.update(changes)
+    return FundingFigures(**values)  # type: ignore[arg-type]
+
+
+def _usable_rate(rate: object) -> float | None:
+    """A rate must be a finite number; anything else (None, "", NaN) is unknown, never 0."""
+    if isinstance(rate, bool) or not isinstance(rate, int | float):
+        return None
+    return float(rate) if math.isfinite(rate) else None
+
+
+def _interval(info: FundingInfo | None) -> float | None:
+    if info is None:
+        return None
+    hours = info.interval_hours
+    if isinstance(hours, int | float) and math.isfinite(hours) and hours > 0:
+        return float(hours)
+    return DEFAULT_INTERVAL_HOURS
+
+
+# --- the risk records, enriched --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FundedFuturesRisk(FuturesRisk):
+    """A `FuturesRisk` that also carries its funding figures (what `with_funding` returns).
+
+    Subclassing keeps every existing consumer working (`isinstance(row, FuturesRisk)`, same fields) while the alert
+    engine and the window read the funding fields by name.
+    """
+
+    funding_rate: float | None = None
+    funding_interval_hours: float | None = None
+    next_funding_time: float | None = None
+    next_funding_payment: float | None = None
+    next_funding_payment_quote: float | None = None
+    funding_per_day: float | None = None
+    funding_per_day_quote: float | None = None
+    liquidation_price_after_funding: Mapping[int, float | None] | None = None  # isolated only
+    hours_to_liquidation_by_funding: float | None = None
+    payments_to_liquidation_by_funding: int | None = None
+    account_funding_per_day: float | None = None  # cross only
+    funding_source: str = ""
+    funding_stale: bool = False
+    funding_interval_assumed: bool = False
+
+
+def with_funding(book: BookRisk, figures: Mapping[str, FundingFigures]) -> BookRisk:
+    """The same book with every futures row carrying its funding figures (rows without figures: all None)."""
+    base = [f.name for f in fields(FuturesRisk)]
+    rows = []
+    for row in book.futures:
+        values = {name: getattr(row, name) for name in base}
+        f = figures.get(row.key)
+        if f is not None:
+            values.update(
+                funding_rate=f.rate,
+                funding_interval_hours=f.interval_hours,
+                next_funding_time=f.next_time,
+                next_funding_payment=f.payment,
+                next_funding_payment_quote=f.payment_quote,
+                funding_per_day=f.per_day,
+                funding_per_day_quote=f.per_day_quote,
+                liquidation_price_after_funding=dict(f.liquidation_after) if f.margin_mode == "isolated" else None,
+                hours_to_liquidation_by_funding=f.hours_to_liquidation,
+                payments_to_liquidation_by_funding=f.payments_to_liquidation,
+                account_funding_per_day=f.account_per_day,
+                funding_source=f.source,
+                funding_stale=f.stale,
+                funding_interval_assumed=f.interval_assumed,
+            )
+        rows.append(FundedFuturesRisk(**values))
+    return BookRisk(margin=book.margin, futures=tuple(rows))
