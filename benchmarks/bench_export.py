@@ -7,7 +7,6 @@ snapshot-writer-sized batches, so the export reads exactly what the app records.
 from __future__ import annotations
 
 import dataclasses
-import io
 import tempfile
 import time
 from pathlib import Path
@@ -52,9 +51,9 @@ def run(scale: float = 1.0) -> dict[str, float]:
             store.write_snapshots(snapshots[i:i + 500])
         write_s = time.perf_counter() - start
         rows = store.count()
-        sink = io.StringIO()
         start = time.perf_counter()
-        exported = export_history(conn, sink, progress=lambda done, total: None)
+        with (Path(folder) / "export.csv").open("w", encoding="utf-8", newline="") as sink:  # as `--output` does
+            exported = export_history(conn, sink, progress=lambda done, total: None)
         export_s = time.perf_counter() - start
         size = path.stat().st_size + (path.with_name(path.name + "-wal").stat().st_size
                                       if path.with_name(path.name + "-wal").exists() else 0)

@@ -35,6 +35,13 @@ CSV_COLUMNS: tuple[str, ...] = (
     "status",
     "stale",
     "figure_source",
+    # carrying costs and leverage (issue 9); money columns in the quote currency, empty when unknown
+    "funding_rate",
+    "funding_per_day",
+    "effective_leverage",
+    "interest_per_day",
+    "hours_to_margin_call",
+    "hours_to_liquidation",
 )
 
 
@@ -82,6 +89,12 @@ def risk_row(
             "status": risk.status.value,
             "stale": "true" if stale else "false",
             "figure_source": figure_source,
+            "funding_rate": "",
+            "funding_per_day": "",
+            "effective_leverage": number(risk.effective_leverage),
+            "interest_per_day": number(risk.interest_per_day),
+            "hours_to_margin_call": number(risk.hours_to_margin_call),
+            "hours_to_liquidation": number(risk.hours_to_liquidation),
         }
     assert isinstance(risk, FuturesRisk)
     return {
@@ -103,6 +116,13 @@ def risk_row(
         "status": risk.status.value,
         "stale": "true" if stale else "false",
         "figure_source": figure_source,
+        # funding figures ride on `liqwatch.domain.funding.FundedFuturesRisk`; a plain row has none (unknown)
+        "funding_rate": number(getattr(risk, "funding_rate", None)),
+        "funding_per_day": number(getattr(risk, "funding_per_day_quote", None)),
+        "effective_leverage": number(risk.effective_leverage),
+        "interest_per_day": "",
+        "hours_to_margin_call": "",
+        "hours_to_liquidation": number(getattr(risk, "hours_to_liquidation_by_funding", None)),
     }
 
 

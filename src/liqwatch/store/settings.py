@@ -56,6 +56,9 @@ class Settings:
     scheduled_export_minutes: float = 0.0  # 0 = off
     scheduled_export_path: str = ""
     theme: str = "system"  # "system" | "light" | "dark"
+    history_full_days: float = 1.0  # history kept at full resolution this long, …
+    history_minute_days: float = 30.0  # … then one row per minute (the riskiest) until this age, …
+    history_hour_days: float = 365.0  # … then one row per hour until this age; older rows are deleted
 
     def poll_interval(self, feed: str | None = None) -> float:
         return self.poll_interval_demo if (feed or self.feed) == "demo" else self.poll_interval_exchange
@@ -118,6 +121,10 @@ def settings_from_dict(data: dict[str, Any], label: str = "settings") -> Setting
         problems.append(f"{label}: poll_interval_exchange must be >= 1, got {top['poll_interval_exchange']!r}")
     if "theme" in top and top["theme"] not in ("system", "light", "dark"):
         problems.append(f"{label}: theme must be 'system', 'light' or 'dark', got {top['theme']!r}")
+    history = [top.get(f"history_{n}_days", getattr(Settings, f"history_{n}_days")) for n in ("full", "minute", "hour")]
+    if not history[0] <= history[1] <= history[2]:
+        problems.append(f"{label}: history_full_days <= history_minute_days <= history_hour_days must hold, got "
+                        f"{history[0]!r}, {history[1]!r}, {history[2]!r}")
     threshold_values = _check_dataclass(Thresholds, thresholds if isinstance(thresholds, dict) else {},
                                         f"{label}: thresholds", problems)
     alert_values = _check_dataclass(AlertSettings, alerts if isinstance(alerts, dict) else {},
