@@ -97,6 +97,7 @@ class CcxtFeed:
         self.name = exchange_id
         self.exchange_id = exchange_id
         self._user_config = {k: v for k, v in (ccxt_config or {}).items() if k not in _SECRET_KEYS}
+        self.ccxt_config = dict(self._user_config)  # what other sources of the same exchange reuse (no secrets)
         self.timeout_ms = int(self._user_config.get("timeout", timeout_ms))
         self.stale_after = stale_after
         self.base_backoff = base_backoff

@@ -12,7 +12,9 @@ Threading (see docs/conventions: Mu's wiring, Electrum's `update_safe`):
   (a lambda runs in the emitting thread). The controller re-emits the worker's signal from the GUI thread.
 
 Each poll: fetch → merge with the portfolio's fixed prices (feed quotes win) → `CompiledBook.evaluate` (compiled
-once per portfolio) → `to_risk()` → staleness → EWMA volatilities from the poller's own history → `BookSnapshot`.
+once per portfolio) → `to_risk()` → funding figures (rates fetched on the slower `Settings.funding_interval`
+schedule: `FundingFetcher` for an exchange feed, `SimulatedFunding` for the demo) → staleness → EWMA volatilities
+from the poller's own history → `BookSnapshot`.
 A quote that stops arriving keeps its last price, and the rows that depend on it are listed in `stale_keys` once
 it is older than the stale limit. No exception escapes a poll: feed faults are health; anything else is logged
 with its traceback and the poll still emits what it knows, with the feed marked down.
@@ -29,6 +31,7 @@ from types import MappingProxyType
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
+from liqwatch.domain.funding import FundingInfo, funding_figures, with_funding
 from liqwatch.domain.model import Portfolio
 from liqwatch.domain.snapshot import BookSnapshot, FeedHealth, Quote
 from liqwatch.domain.staleness import stale_keys
@@ -77,6 +80,10 @@ class PollWorker(QObject):
         self._history: dict[str, deque[tuple[float, float]]] = {}
         self._sequence = 0
         self._busy = False
+        self._funding_source: object | None = None  # made lazily for the current feed
+        self._funding_feed: Feed | None = None
+        self._funding: dict[str, FundingInfo] = {}
+        self._funding_health: tuple[FeedHealth, ...] = ()
 
     # --- lifecycle (all run in the worker thread) ---------------------------------------------------------
     @Slot()
@@ -94,6 +101,7 @@ class PollWorker(QObject):
             self._feed.close()
         except Exception:
             log.exception("closing the feed %r failed", getattr(self._feed, "name", self._feed))
+        self._drop_funding()
         thread = self.thread()
         if thread is not None:
             thread.quit()
@@ -107,6 +115,7 @@ class PollWorker(QObject):
         old, self._feed = self._feed, feed
         self._quotes.clear()  # another source's prices are not this one's
         self._history.clear()
+        self._drop_funding()
         if old is not feed:
             try:
                 old.close()
@@ -155,6 +164,7 @@ class PollWorker(QObject):
         exchange = getattr(feed, "exchange_id", None) or getattr(feed, "name", "demo")
         request = all_on(price_request(portfolio, exchange), exchange)
         result = self._fetch(feed, request, now)
+        self._poll_funding(feed, request, now)
         now = self._clock()
         self._adapt(result)
         for key, quote in result.quotes.items():
@@ -167,23 +177,28 @@ class PollWorker(QObject):
                     history.append((stamp, quote.price))
         return self._evaluate(portfolio, result.health, now)
 
-    def _fetch(self, feed: Feed, request: object, now: float) -> FeedResult:
-        """Run `feed.fetch` on a daemon thread; give up (without waiting for it) when the poller stops."""
+    def _abandonable(self, name: str, call: Callable[[], object]) -> dict[str, object]:
+        """Run a network call on a daemon thread; give up (without waiting for it) when the poller stops."""
         box: dict[str, object] = {}
         done = threading.Event()
 
         def run() -> None:
             try:
-                box["result"] = feed.fetch(request, now)  # type: ignore[arg-type]
+                box["result"] = call()
             except BaseException as exc:  # reported in the poller thread
                 box["error"] = exc
             finally:
                 done.set()
 
-        threading.Thread(target=run, name=f"liqwatch-fetch-{getattr(feed, 'name', 'feed')}", daemon=True).start()
+        threading.Thread(target=run, name=f"liqwatch-fetch-{name}", daemon=True).start()
         while not done.wait(0.05):
             if self._abandon.is_set():
                 raise _AbandonedError
+        return box
+
+    def _fetch(self, feed: Feed, request: object, now: float) -> FeedResult:
+        """Run `feed.fetch` off the poller thread (see `_abandonable`)."""
+        box = self._abandonable(getattr(feed, "name", "feed"), lambda: feed.fetch(request, now))  # type: ignore[arg-type]
         if "error" in box:
             error = box["error"]
             log.error("feed %r raised instead of reporting health", getattr(feed, "name", feed),
@@ -193,6 +208,48 @@ class PollWorker(QObject):
                                 None, 1)
             return FeedResult({}, (health,))
         return box["result"]  # type: ignore[return-value]
+
+    # --- funding rates (slower schedule) -------------------------------------------------------------------
+    def _funding_source_for(self, feed: Feed) -> object | None:
+        """Funding comes from the same place as the prices: the exchange, or the simulation; a replay has none."""
+        if self._funding_feed is feed:
+            return self._funding_source
+        self._drop_funding()
+        from liqwatch.sources.ccxt_feed import CcxtFeed
+        from liqwatch.sources.funding import FundingFetcher, SimulatedFunding
+        from liqwatch.sources.simulated import SimulatedFeed
+
+        source: object | None = None
+        if isinstance(feed, CcxtFeed):
+            source = FundingFetcher(feed.exchange_id, feed.ccxt_config, interval=self._settings.funding_interval,
+                                    timeout_ms=feed.timeout_ms, base_backoff=feed.base_backoff,
+                                    max_backoff=feed.max_backoff)
+        elif isinstance(feed, SimulatedFeed):
+            source = SimulatedFunding(self._settings.simulation_seed)
+        self._funding_source, self._funding_feed = source, feed
+        return source
+
+    def _poll_funding(self, feed: Feed, request: object, now: float) -> None:
+        source = self._funding_source_for(feed)
+        if source is None:  # polling a funding source is cheap when nothing is due: it keeps its own schedule
+            return
+        box = self._abandonable("funding", lambda: source.poll(request, now))  # type: ignore[attr-defined]
+        if "error" in box:
+            log.error("funding source raised instead of reporting health", exc_info=box["error"])  # type: ignore[arg-type]
+            return
+        infos, health = box["result"]  # type: ignore[misc]
+        self._funding = dict(infos)
+        self._funding_health = tuple(health)
+
+    def _drop_funding(self) -> None:
+        source, self._funding_source, self._funding_feed = self._funding_source, None, None
+        self._funding, self._funding_health = {}, ()
+        close = getattr(source, "close", None)
+        if close is not None:
+            try:
+                close()
+            except Exception:
+                log.exception("closing the funding source failed")
 
     def _adapt(self, result: FeedResult) -> None:
         """Slow down while the exchange pushes back; come back to the configured pace as it recovers."""
@@ -214,14 +271,19 @@ class PollWorker(QObject):
         arrays = self._book.evaluate(prices, self._settings.thresholds, volatilities)
         limit = self._stale_limit()
         self._sequence += 1
+        risk = arrays.to_risk()
+        if self._funding:
+            figures = funding_figures(risk, self._funding, now, portfolio,
+                                      max_age=3 * self._settings.funding_interval)
+            risk = with_funding(risk, figures)
         return BookSnapshot(
             sequence=self._sequence,
             time=now,
             portfolio=portfolio,
-            risk=arrays.to_risk(),
+            risk=risk,
             quotes=MappingProxyType(dict(self._quotes)),
             stale_keys=stale_keys(portfolio, self._quotes, now, limit),
-            health=tuple(health),
+            health=tuple(health) + self._funding_health,
             volatilities=MappingProxyType(volatilities),
             arrays=arrays,
         )
