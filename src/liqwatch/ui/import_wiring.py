@@ -45,10 +45,13 @@ def _current_portfolio(poller: Any) -> Portfolio:
 class ImportWiring(QObject):
     """Owns the importer for a window; `stop()` ends its thread (also on application quit)."""
 
-    def __init__(self, window: QWidget, poller: Any, settings: Settings, importer: Importer) -> None:
+    def __init__(self, window: QWidget, poller: Any, settings: Settings, importer: Importer,
+                 repository: Any = None) -> None:
         super().__init__(window)
         _current_portfolio(poller)  # fail at wiring time, not at the first import
         self.window, self.poller, self.settings, self.importer = window, poller, settings, importer
+        self.repository = repository  # PositionsRepository: the last good import is cached there
+        self.books: tuple[Any, ...] = ()  # the last import round's books, re-merged after every manual edit
         self.accounts_action = QAction("Accounts…", window)
         self.resync_action = QAction("Re-sync accounts", window)
         self.accounts_action.triggered.connect(self.open_accounts)
@@ -63,10 +66,26 @@ class ImportWiring(QObject):
         if app is not None:
             app.aboutToQuit.connect(self.stop)
 
+    def merge(self, manual: Portfolio) -> Portfolio:
+        """A manual book (e.g. just edited in the window) with the last imported items merged back in, so an edit
+        never makes imported positions look vanished."""
+        return merge_imported(manual, self.books) if self.books else manual
+
     @Slot(object)
     def _on_batch(self, batch: ImportBatch) -> None:
-        merged = merge_imported(_current_portfolio(self.poller), batch.books)
+        self.books = tuple(batch.books)
+        merged = merge_imported(_current_portfolio(self.poller), self.books)
         self.poller.set_portfolio(merged)
+        if self.repository is not None:
+            try:
+                self.repository.save_imported(
+                    [a for a in merged.margin_accounts if a.source == "imported"],
+                    [a for a in merged.futures_accounts if a.source == "imported"],
+                )
+            except Exception:  # the cache is a convenience; monitoring goes on without it
+                import logging
+
+                logging.getLogger(__name__).exception("cannot cache the imported accounts")
         message = batch.status_message()
         if isinstance(self.window, QMainWindow) and message:
             self.window.statusBar().showMessage(message)
@@ -82,9 +101,9 @@ class ImportWiring(QObject):
         self.importer.stop()
 
 
-def install_importer(window: QWidget, poller: Any, settings: Settings) -> ImportWiring:
+def install_importer(window: QWidget, poller: Any, settings: Settings, repository: Any = None) -> ImportWiring:
     """Start importing every configured account every `settings.resync_interval` seconds and on demand."""
     importer = Importer(settings.resync_interval, settings.ccxt_config, window)
-    wiring = ImportWiring(window, poller, settings, importer)
+    wiring = ImportWiring(window, poller, settings, importer, repository)
     importer.start()
     return wiring

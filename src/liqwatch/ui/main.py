@@ -115,6 +115,12 @@ def run_gui(argv: Sequence[str]) -> int:
     QCoreApplication.setApplicationName("LiqWatch")
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
     app.setDesktopFileName("io.github.liqwatch.LiqWatch")
+    if not os.environ.get("LIQWATCH_ALLOW_SECOND_INSTANCE"):
+        from liqwatch.ui.alerts_wiring import claim_single_instance
+
+        if not claim_single_instance():  # another LiqWatch runs: it has been asked to raise its window
+            print("liqwatch: already running; raised the existing window", file=sys.stderr)
+            return 0
     from liqwatch.ui.theme import app_icon, apply_theme
 
     apply_theme(app, settings.theme)
@@ -141,6 +147,10 @@ def run_gui(argv: Sequence[str]) -> int:
 
     window = MainWindow(settings, portfolio, qsettings)
     window.status_bar.set_feed(f"{source} · {label}")
+    if os.environ.get("LIQWATCH_BENCH_FIRST_PAINT"):  # benchmarks/bench_startup.py: time to the first paint
+        from liqwatch.ui.first_paint import report_first_paint
+
+        report_first_paint(app, window)
     window.show()
     if settings_problems:
         window.statusBar().showMessage("Settings file has problems; using defaults: " + settings_problems[0], 15000)
@@ -149,6 +159,7 @@ def run_gui(argv: Sequence[str]) -> int:
         window.what_if_panel.set_shock(args.what_if / 100.0)
 
     wiring = _Wiring(app, window, repository, settings, source)
+    app.processEvents()  # deliver the first paint now: a 0 ms timer alone ran before it (bench_startup audit)
     QTimer.singleShot(0, wiring.start)  # network and keyring only after the window is up
     code = app.exec()
     wiring.stop()
@@ -163,6 +174,8 @@ class _Wiring:
         self.poller: Any = None
         self.writer: Any = None
         self.sink: Any = None
+        self.imports: Any = None
+        self.exporter: Any = None
 
     def start(self) -> None:
         from liqwatch.ui.workers.poller import PollerController
@@ -192,9 +205,23 @@ class _Wiring:
         else:
             install_alerts(self.app, window, self.poller, self.settings)
         # ------------------------------------------------------------------------------------------------------
+        try:
+            from liqwatch.ui.import_wiring import install_importer
+
+            self.imports = install_importer(window, self.poller, self.settings, self.repository)
+        except Exception:
+            log.exception("cannot start the exchange importer; manual positions are still monitored")
+        try:
+            from liqwatch.store.scheduled_export import ScheduledExporter
+
+            self.exporter = ScheduledExporter.from_settings(self.settings)
+        except Exception:
+            log.exception("cannot set up the scheduled CSV export")
         self.poller.start()
 
     def stop(self) -> None:
+        if self.imports is not None:
+            self.imports.stop()
         if self.poller is not None:
             self.poller.stop()
         if self.writer is not None:
@@ -218,7 +245,7 @@ class _StoreSink(QObject):
                 log.exception("cannot save the portfolio")
                 w.window.statusBar().showMessage("Could not save the edit to the database (see the log)", 15000)
         if w.poller is not None:
-            w.poller.set_portfolio(portfolio)
+            w.poller.set_portfolio(w.imports.merge(portfolio) if w.imports is not None else portfolio)
             w.poller.poll_now()
 
     @Slot(object)
@@ -241,3 +268,9 @@ class _StoreSink(QObject):
     def snapshot_applied(self, snapshot: Any) -> None:
         if self.wiring.writer is not None:
             self.wiring.writer.submit(snapshot)
+        if self.wiring.exporter is not None:  # appends a few rows only every N minutes
+            try:
+                self.wiring.exporter.offer(snapshot)
+            except OSError:
+                log.exception("scheduled CSV export failed")
+                self.wiring.window.statusBar().showMessage("Scheduled CSV export failed (see the log)", 15000)

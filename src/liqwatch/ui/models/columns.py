@@ -211,6 +211,93 @@ class Column(IntEnum):
     EXCHANGE = 13
 
 
+# --- carrying costs and leverage (issue 9): appended after the built-in columns, hideable -----------------------
+
+def _leverage_text(value: Any, row: Row) -> str:
+    if value is None:
+        return DASH
+    return f"{value:,.2f}×"
+
+
+def _funding(name: str) -> Callable[[Row], Any]:
+    """A funding figure of a futures row (`FundedFuturesRisk`); None (—) when no rate is known, never 0."""
+    def value(row: Row) -> Any:
+        if not isinstance(row.risk, FuturesRisk):
+            return NOT_APPLICABLE
+        return getattr(row.risk, name, None)
+
+    return value
+
+
+def _funding_rate_text(value: Any, row: Row) -> str:
+    if value is None:
+        return DASH
+    hours = getattr(row.risk, "funding_interval_hours", None)
+    return f"{fmt_percent(value, 4, plus=True)}" + (f" / {hours:g} h" if hours else "")
+
+
+def _carry_per_day(row: Row) -> Any:
+    """Cost per day in the quote currency: borrow interest (margin) or funding (futures; + = paid)."""
+    r = row.risk
+    if isinstance(r, MarginRisk):
+        return r.interest_per_day
+    return getattr(r, "funding_per_day_quote", None)
+
+
+def _hours_text(value: Any, row: Row) -> str:
+    if value is None:
+        return DASH
+    if value >= 24 * 365 * 10:
+        return "> 10 years"
+    return fmt_age(value * 3600.0)
+
+
+def _hours_to_call(row: Row) -> Any:
+    r = row.risk
+    return r.hours_to_margin_call if isinstance(r, MarginRisk) else NOT_APPLICABLE
+
+
+def _hours_by_carry(row: Row) -> Any:
+    """At constant prices: interest alone (margin) or funding alone (isolated futures) until liquidation."""
+    r = row.risk
+    if isinstance(r, MarginRisk):
+        return r.hours_to_liquidation
+    return getattr(r, "hours_to_liquidation_by_funding", None)
+
+
+COLUMNS.extend([
+    ColumnSpec("effective_leverage", "Eff. leverage",
+               "Effective leverage. Futures: notional / margin balance (the position's isolated balance, or the "
+               "whole cross account's). Margin: total asset value / equity (assets − borrowed − interest).",
+               lambda row: row.risk.effective_leverage, _leverage_text),
+    ColumnSpec("set_leverage", "Set leverage", "The leverage the trader set on the futures position",
+               _only(FuturesRisk, lambda r: r.leverage), _leverage_text, hidden_by_default=True),
+    ColumnSpec("funding_rate", "Funding rate",
+               "Current funding rate per interval (+: longs pay shorts) and the interval.\n"
+               "Source: the exchange's premiumIndex via ccxt fetch_funding_rates (the simulation's own for the "
+               "demo); the interval from fetch_funding_intervals, else 8 h.",
+               _funding("funding_rate"), _funding_rate_text),
+    ColumnSpec("next_funding", "Next funding",
+               "Next expected funding payment in the quote currency at the current rate and mark:\n"
+               "size × mark × rate (COIN-M: N / mark × rate coin, valued at the mark); + = this position pays.",
+               _funding("next_funding_payment_quote"), lambda v, row: fmt_amount(v, plus=True)),
+    ColumnSpec("carry_per_day", "Carry / day",
+               "Carrying cost per day in the quote currency at current rates.\n"
+               "Margin: borrow interest = Σ borrowed × daily rate (hourly accrual of daily_rate / 24).\n"
+               "Futures: funding = next payment × 24 / interval hours; + = paid, − = received.",
+               _carry_per_day, lambda v, row: fmt_amount(v, plus=True)),
+    ColumnSpec("hours_to_call", "Interest → call",
+               "Margin accounts: time until interest alone brings the margin level to the margin-call level, at "
+               "constant prices: (assets / call level − liabilities) / interest per hour.",
+               _hours_to_call, _hours_text),
+    ColumnSpec("hours_to_liq_carry", "Carry → liq.",
+               "Time until carrying costs alone liquidate at constant prices.\n"
+               "Margin: interest until the liquidation level. Isolated futures: funding drains the isolated "
+               "wallet until the liquidation price reaches the mark. Cross futures: see the account's drain.",
+               _hours_by_carry, _hours_text),
+])
+
+
 def column_index(key: str) -> int:
     for i, spec in enumerate(COLUMNS):
         if spec.key == key:
