@@ -26,6 +26,7 @@ from typing import Any
 
 from liqwatch.domain.alerts import Alert, AlertEngine
 from liqwatch.domain.engine import evaluate_book, merged_prices
+from liqwatch.domain.funding import funding_figures, with_funding
 from liqwatch.domain.model import Portfolio
 from liqwatch.domain.risk import BookRisk, FuturesRisk, MarginRisk, Risk
 from liqwatch.domain.snapshot import BookSnapshot
@@ -111,6 +112,8 @@ class WatchLoop:
     sequence: int = 0
     worst: dict[str, Risk] = field(default_factory=dict)
     retry_after: float | None = None
+    funding: Any = None  # a funding source with `poll(request, now)` (exchange or simulation); None: a replay
+    funding_max_age: float = 180.0
 
     def poll(self, now: float) -> list[Alert]:
         result = self.feed.fetch(self.request, now)
@@ -119,10 +122,15 @@ class WatchLoop:
         prices = merged_prices(self.portfolio, {k: q.price for k, q in quotes.items()})
         volatility = self.portfolio.volatility or None
         risk = evaluate_book(self.portfolio, prices, self.thresholds, volatility)
+        health = tuple(result.health)
+        if self.funding is not None:  # the same funding figures (and funding alerts) as the window
+            infos, funding_health = self.funding.poll(self.request, now)
+            risk = with_funding(risk, funding_figures(risk, infos, now, self.portfolio, max_age=self.funding_max_age))
+            health += tuple(funding_health)
         self.sequence += 1
         snapshot = BookSnapshot(
             sequence=self.sequence, time=now, portfolio=self.portfolio, risk=risk, quotes=quotes,
-            stale_keys=stale_keys(self.portfolio, quotes, now, self.stale_limit), health=tuple(result.health),
+            stale_keys=stale_keys(self.portfolio, quotes, now, self.stale_limit), health=health,
             volatilities=dict(self.portfolio.volatility),
         )
         for row in risk:
@@ -232,14 +240,17 @@ def run_watch(args: argparse.Namespace) -> int:
         except ReplayError as exc:
             return fail(*exc.problems)
         feed: Any = replay
+        funding: Any = None  # a recording carries no funding rates
         source = "demo"
         request = all_on(price_request(portfolio, "replay"), "replay")
     else:
         source = (args.prices_from or settings.feed).strip()
         if source == "demo":
+            from liqwatch.sources.funding import SimulatedFunding
             from liqwatch.sources.simulated import SimulatedFeed
 
             feed = SimulatedFeed(portfolio, settings.simulation_seed)
+            funding = SimulatedFunding(settings.simulation_seed)
             request = all_on(price_request(portfolio, "demo"), "demo")
         else:
             from liqwatch.sources.ccxt_feed import CcxtFeed
@@ -249,7 +260,11 @@ def run_watch(args: argparse.Namespace) -> int:
                 feed = CcxtFeed(source, settings.ccxt_config(source), stale_after=settings.stale_limit(source))
             except ValueError as exc:
                 return fail(f"--prices-from: {exc}; use 'demo' or a ccxt exchange id such as 'binance'")
-            request = price_request(portfolio, source)
+            from liqwatch.sources.funding import FundingFetcher
+
+            funding = FundingFetcher(source, settings.ccxt_config(source), interval=settings.funding_interval)
+            # one feed prices the whole book, as in the window
+            request = all_on(price_request(portfolio, source), source)
 
     def status(message: str) -> None:
         print(f"liqwatch watch: {message}", file=sys.stderr, flush=True)
@@ -273,6 +288,7 @@ def run_watch(args: argparse.Namespace) -> int:
         stale_limit=settings.stale_limit(source), emit=printer(args.format),
         submit=dispatcher.submit if dispatcher is not None else None,
         alert_time=replay.clock if replay is not None else None,
+        funding=funding, funding_max_age=3 * settings.funding_interval,
     )
     stop = StopFlag()
     restore = _install_stop_handlers(stop)

@@ -51,6 +51,24 @@ class RingBuffer:
         else:
             self._start = (self._start + 1) % size
 
+    def extend(self, times: np.ndarray, values: np.ndarray, references: np.ndarray) -> None:
+        """Bulk-load samples (oldest first, e.g. history read back from the store): keeps the newest `capacity`
+        of them that are later than what the buffer holds, in one numpy copy instead of one `append` each."""
+        times = np.asarray(times, dtype=np.float64)
+        keep = times > self.last_time() if self._len else np.ones(len(times), dtype=bool)
+        times = times[keep][-self.capacity:]
+        values = np.asarray(values, dtype=np.float64)[keep][-self.capacity:]
+        references = np.asarray(references, dtype=np.float64)[keep][-self.capacity:]
+        if not len(times):
+            return
+        merged = np.empty((min(self.capacity, self._len + len(times)), 3), dtype=np.float32)
+        old = self._ordered()[max(0, self._len + len(times) - self.capacity):]
+        merged[: len(old)] = old
+        merged[len(old):, 0] = times - self.epoch
+        merged[len(old):, 1] = values
+        merged[len(old):, 2] = references
+        self._data, self._start, self._len = merged, 0, len(merged)
+
     def _grow(self, size: int) -> None:
         data = np.empty((size, 3), dtype=np.float32)
         data[: self._len] = self._ordered()
@@ -117,6 +135,18 @@ class HistoryStore:
             self._buffers[key] = buffer = RingBuffer(self.capacity_per_key, self.epoch)
             self._unbalanced = True
         buffer.append(t, math.nan if value is None else value, math.nan if reference is None else reference)
+
+    def extend(self, key: str, times: np.ndarray, values: np.ndarray, references: np.ndarray | None = None) -> None:
+        """Bulk-load a key's history (see `RingBuffer.extend`); call `retain` afterwards to rebalance."""
+        if not len(times):
+            return
+        if self.epoch is None:
+            self.epoch = math.floor(float(times[0]))
+        buffer = self._buffers.get(key)
+        if buffer is None:
+            self._buffers[key] = buffer = RingBuffer(self.capacity_per_key, self.epoch)
+        refs = np.full(len(times), np.nan) if references is None else references
+        buffer.extend(times, values, refs)
 
     def retain(self, keys: set[str]) -> None:
         """Forget keys no longer in the book, and give the survivors their share of the budget."""
