@@ -158,3 +158,29 @@ def test_age_column_refreshes_with_the_clock_only() -> None:
     model.refresh_live_columns()
     assert ranges and all(c0 == c1 == Column.AGE for c0, c1 in ranges)
     assert model.index(0, Column.AGE).data() == "2 min"
+
+
+def test_a_big_moving_book_is_signalled_by_changed_row_runs_only(qtbot) -> None:
+    """Above `CELL_DIFF_LIMIT` changed rows, whole changed rows are signalled (no per-cell diff on the GUI
+    thread), and rows whose figures did not change are still left alone."""
+    from benchmarks.book_factory import make_book
+
+    from liqwatch.ui.models.table_model import CELL_DIFF_LIMIT
+
+    portfolio, prices = make_book(400)
+    model = PositionsModel()
+    model.apply_snapshot(make_snapshot(portfolio, prices))
+    ranges = []
+    model.dataChanged.connect(lambda tl, br, roles=(): ranges.append((tl.row(), tl.column(), br.row(), br.column())))
+    moved = {k: (v * 0.97 if k.startswith(("BTC", "ETH")) else v) for k, v in prices.items()}
+    model.apply_snapshot(make_snapshot(portfolio, moved, sequence=2))
+    touched = {model.index(r, 0).data(KeyRole) for r0, _, r1, _ in ranges for r in range(r0, r1 + 1)}
+    assert len(touched) > CELL_DIFF_LIMIT
+    assert all(c0 == 0 and c1 == model.columnCount() - 1 for _, c0, _, c1 in ranges)
+    for account in portfolio.futures_accounts:
+        for i, position in enumerate(account.positions):
+            key = account.position_key(i)
+            if position.base in ("BTC", "ETH"):
+                assert key in touched
+            elif position.margin_mode == "isolated":
+                assert key not in touched  # nothing it depends on moved

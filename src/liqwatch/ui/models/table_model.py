@@ -49,15 +49,14 @@ def _price_for(risk: Risk, snapshot: BookSnapshot, prices: dict[str, float]) -> 
     return prices.get(asset), asset
 
 
-def _price_time(risk: Risk, snapshot: BookSnapshot) -> float | None:
+def _price_time(risk: Risk, snapshot: BookSnapshot, accounts: dict[str, Any]) -> float | None:
     """Stamp of the oldest quote the row depends on (None: no quote, e.g. fixed prices only)."""
     quotes = snapshot.quotes
     if isinstance(risk, FuturesRisk):
-        names = [risk.symbol, risk.symbol.split("/", 1)[0]]
-        quote = next((quotes[n] for n in names if n in quotes), None)
+        quote = quotes.get(risk.symbol) or quotes.get(risk.symbol.split("/", 1)[0])
         return _stamp(quote) if quote else None
     stamps = []
-    account = next((a for a in snapshot.portfolio.margin_accounts if a.key == risk.key), None)
+    account = accounts.get(risk.key)
     if account is not None:
         for balance in account.assets:
             if snapshot.portfolio.is_pegged(balance.asset):
@@ -80,10 +79,12 @@ def rows_from_snapshot(snapshot: BookSnapshot, risk: BookRisk | None = None, wha
         for key, value in snapshot.portfolio.prices.items():
             prices.setdefault(key, value)
     shown = risk if risk is not None else snapshot.risk
+    accounts = {a.key: a for a in snapshot.portfolio.margin_accounts}
+    stale = snapshot.stale_keys
     out = []
     for r in shown:
         price, asset = _price_for(r, snapshot, prices)
-        out.append(Row(risk=r, stale=snapshot.is_stale(r), price_time=_price_time(r, snapshot), price=price,
+        out.append(Row(risk=r, stale=r.key in stale, price_time=_price_time(r, snapshot, accounts), price=price,
                        price_asset=asset, what_if=what_if))
     return out
 
@@ -97,7 +98,7 @@ class PositionsModel(QAbstractTableModel):
         self.columns: list[ColumnSpec] = list(columns if columns is not None else COLUMNS)
         self._rows: list[Row] = []
         self._index: dict[str, int] = {}
-        self._cells: list[tuple[Any, ...]] = []  # per row: what each cell shows, to find changed cells
+        self._cells: list[dict[int, Any] | None] = []  # per row: the last shown state of its live (clock) cells
         self._clock = clock
         self.snapshot: BookSnapshot | None = None
         self._sort_column = -1  # the model keeps its own rows in view order (see `sort`); -1: arrival order
@@ -225,10 +226,6 @@ class PositionsModel(QAbstractTableModel):
         key = self._text(spec, row) if raw is None or spec.live or spec.key in _TEXT_COMPARED else raw
         return (key, row.stale, row.what_if, row.risk.status)
 
-    def _cell_state(self, row: Row) -> tuple[Any, ...]:
-        """What every cell shows (see `_cell`), compared to find changed cells."""
-        return tuple(self._cell(spec, row) for spec in self.columns)
-
     # --- updates --------------------------------------------------------------------------------------------
     def row_for_key(self, key: str) -> int:
         return self._index.get(key, -1)
@@ -266,23 +263,34 @@ class PositionsModel(QAbstractTableModel):
                 row = by_key[key]
                 self._index[key] = len(self._rows)
                 self._rows.append(row)
-                self._cells.append(self._cell_state(row))
+                self._cells.append(None)  # live cells: filled by the first `refresh_live_columns`
             self.endInsertRows()
         # 3. changed cells of the rows that stayed
-        changed: dict[int, list[int]] = {}
+        changed_rows: list[tuple[int, Row, Row]] = []
         added_set = set(added)
         for key, row in by_key.items():
             if key in added_set:
                 continue
             i = self._index[key]
-            state = self._cell_state(row)
-            old = self._cells[i]
+            old = self._rows[i]
             self._rows[i] = row
-            self._cells[i] = state
-            cols = [c for c in range(len(state)) if state[c] != old[c]]
-            if cols:
-                changed[i] = cols
-        self._emit_changed(changed)
+            if _row_changed(old, row):
+                changed_rows.append((i, old, row))
+        if len(changed_rows) <= CELL_DIFF_LIMIT:
+            # few rows moved: find exactly the cells whose raw value (or text, see `_cell`) changed
+            changed: dict[int, list[int]] = {}
+            for i, old, row in changed_rows:
+                cols = [c for c, spec in enumerate(self.columns)
+                        if not spec.live and self._cell(spec, old) != self._cell(spec, row)]
+                if cols:
+                    changed[i] = cols
+            self._emit_changed(changed)
+        else:
+            # the whole market moved: diffing every cell of a big book in Python would stall the GUI thread, so
+            # each run of changed rows is signalled as one rectangle; the view re-reads only the visible cells
+            last_column = len(self.columns) - 1
+            for first, last in _blocks(sorted(i for i, _, _ in changed_rows)):
+                self.dataChanged.emit(self.index(first, 0), self.index(last, last_column))
         if self._sort_column >= 0:
             self._resort()
 
@@ -341,22 +349,27 @@ class PositionsModel(QAbstractTableModel):
         live = [c for c, spec in enumerate(self.columns) if spec.live]
         if not live or not self._rows:
             return
+        if len(self._rows) > CELL_DIFF_LIMIT:
+            # a big book: every age ticks anyway; one rectangle per live column lets the view re-read only the
+            # visible cells instead of formatting thousands of ages on the GUI thread every second
+            for c in live:
+                self.dataChanged.emit(self.index(0, c), self.index(len(self._rows) - 1, c))
+        else:
+            self._refresh_live_cells(live)
+        if self._sort_column >= 0 and self.columns[self._sort_column].live:
+            self._resort()
+
+    def _refresh_live_cells(self, live: list[int]) -> None:
         changed: dict[int, list[int]] = {}
         specs = [(c, self.columns[c]) for c in live]
         for i, row in enumerate(self._rows):
-            state = list(self._cells[i])
-            cols = []
-            for c, spec in specs:  # only the live cells: formatting every cell of a big book each second stalls
-                cell = self._cell(spec, row)
-                if cell != state[c]:
-                    state[c] = cell
-                    cols.append(c)
-            if cols:
-                self._cells[i] = tuple(state)
-                changed[i] = cols
+            # only the live cells: formatting every cell of a big book each second would stall the GUI thread
+            state = {c: self._cell(spec, row) for c, spec in specs}
+            old = self._cells[i]
+            if state != old:
+                self._cells[i] = state
+                changed[i] = [c for c in state if old is None or old.get(c) != state[c]]
         self._emit_changed(changed)
-        if self._sort_column >= 0 and self.columns[self._sort_column].live:
-            self._resort()
 
     def _emit_changed(self, changed: dict[int, list[int]]) -> None:
         """One `dataChanged` per rectangle: runs of changed columns, merged over consecutive rows that share them."""
@@ -377,6 +390,16 @@ class PositionsModel(QAbstractTableModel):
         rects.extend((r0, run[0], r1, run[1]) for run, (r0, r1) in open_runs.items())
         for r0, c0, r1, c1 in rects:
             self.dataChanged.emit(self.index(r0, c0), self.index(r1, c1))
+
+
+CELL_DIFF_LIMIT = 100  # changed rows up to which an update is signalled cell by cell
+
+
+def _row_changed(old: Row, new: Row) -> bool:
+    """Whether anything but the clock-driven data age can look different (the age has its own refresh)."""
+    # cheap float comparisons first: in a moving market they settle almost every row without a full compare
+    return (old.price != new.price or old.risk.distance != new.risk.distance or old.stale != new.stale
+            or old.what_if != new.what_if or old.price_asset != new.price_asset or old.risk != new.risk)
 
 
 def _blocks(indices: list[int]) -> list[tuple[int, int]]:

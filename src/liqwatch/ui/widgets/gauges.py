@@ -7,6 +7,7 @@ are drawn as bands. Clicking a bar emits `bar_clicked(key)`; `select_key` outlin
 
 from __future__ import annotations
 
+import heapq
 import math
 from typing import Any
 
@@ -21,8 +22,14 @@ from liqwatch.domain.thresholds import Thresholds
 from liqwatch.ui.format import fmt_percent
 from liqwatch.ui.theme import STATUS_COLOURS, STATUS_LABELS, is_dark
 
-MAX_LABELS = 200  # labels beyond this many rows are skipped; bars still show (keeps big books smooth)
+MAX_BARS = 200  # the riskiest rows get a bar (plus the selected row); a 2,000-row book stays smooth
+MAX_LABELS = 60  # labels for the riskiest rows; each is re-set only when its text or place changes
 X_MAX = 100.0  # percent; longer distances are drawn clipped at the right edge
+
+
+def _risk_order(r: Risk) -> tuple[int, float]:
+    """The order of `sort_by_risk`: worst status first, then the smallest distance."""
+    return (-r.status.rank, r.distance if r.distance is not None else math.inf)
 
 
 class GaugePanel(pg.PlotWidget):
@@ -36,6 +43,10 @@ class GaugePanel(pg.PlotWidget):
         self.distances: list[float | None] = []
         self._selected: str | None = None
         self._labels: list[pg.TextItem] = []
+        self._label_state: list[tuple[str, float, float, str] | None] = []
+        self._brushes = {status: pg.mkBrush(QColor(colour)) for status, colour in STATUS_COLOURS.items()}
+        self._no_pen = pg.mkPen(None)
+        self.total_rows = 0
         self._thresholds = Thresholds()
         plot = self.getPlotItem()
         plot.setMenuEnabled(False)
@@ -70,31 +81,46 @@ class GaugePanel(pg.PlotWidget):
         self._warning_band.setToolTip(f"Warning band: within {warning:g} % of liquidation (futures threshold)")
 
     def set_rows(self, risks: list[Risk], what_if: bool = False) -> None:
-        """Show `risks` riskiest first; arrays and labels are updated in place."""
-        ordered = sort_by_risk(risks)
+        """Show the riskiest `MAX_BARS` of `risks` (and the selected row), riskiest first, updated in place."""
+        self.total_rows = len(risks)
+        if len(risks) > MAX_BARS:
+            ordered = sort_by_risk(heapq.nsmallest(MAX_BARS, risks, key=_risk_order))
+            if self._selected not in {r.key for r in ordered}:
+                selected = next((r for r in risks if r.key == self._selected), None)
+                if selected is not None:
+                    ordered.append(selected)
+        else:
+            ordered = sort_by_risk(risks)
         n = len(ordered)
         self.keys = [r.key for r in ordered]
         self.distances = [r.distance for r in ordered]
         width = np.array([min(X_MAX, (d or 0.0) * 100) if d is not None else 0.0 for d in self.distances])
         y = np.arange(n, dtype=float)
-        brushes = [pg.mkBrush(QColor(STATUS_COLOURS[r.status])) for r in ordered]
+        brushes = [self._brushes[r.status] for r in ordered]
         self._bars.setOpts(x0=np.zeros(n), y=y, width=width, height=0.7, brushes=brushes,
-                           pens=[pg.mkPen(None)] * n)
+                           pens=[self._no_pen] * n)
         text_colour = "#e6e6e6" if is_dark(self.palette()) else "#202124"
         while len(self._labels) < min(n, MAX_LABELS):
             label = pg.TextItem(anchor=(0, 0.5))
             self.getPlotItem().addItem(label)
             self._labels.append(label)
+            self._label_state.append(None)
+        prefix = "what-if · " if what_if else ""
         for i, label in enumerate(self._labels):
             if i >= n:
-                label.setVisible(False)
+                if self._label_state[i] is not None:
+                    label.setVisible(False)
+                    self._label_state[i] = None
                 continue
             r = ordered[i]
-            figure = self._figure(r)
-            prefix = "what-if · " if what_if else ""
-            label.setText(f"{prefix}{r.name}  {figure}  [{STATUS_LABELS[r.status]}]", color=text_colour)
-            label.setPos(min(X_MAX, (self.distances[i] or 0.0) * 100) + 0.8, i)
+            text = f"{prefix}{r.name}  {self._figure(r)}  [{STATUS_LABELS[r.status]}]"
+            state = (text, min(X_MAX, (self.distances[i] or 0.0) * 100) + 0.8, float(i), text_colour)
+            if state == self._label_state[i]:
+                continue  # unchanged: no scene update, no repaint
+            label.setText(text, color=text_colour)
+            label.setPos(state[1], state[2])
             label.setVisible(True)
+            self._label_state[i] = state
         plot = self.getPlotItem()
         plot.setXRange(0, X_MAX + 40, padding=0)
         visible = min(n, 12)
