@@ -13,8 +13,8 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from liqwatch.domain.model import FuturesPosition, MarginAccount
-from liqwatch.domain.risk import FuturesRisk, MarginRisk
+from liqwatch.domain.model import FuturesPosition, MarginAccount, Portfolio
+from liqwatch.domain.risk import BookRisk, FuturesRisk, MarginRisk
 
 FigureSource = Literal["exchange", "computed", "none"]
 
@@ -103,3 +103,20 @@ def reconcile_margin(account: MarginAccount, risk: MarginRisk,
         computed = risk.liquidation_prices.get(base)
         out.append(reconcile("liquidation price", figures.liquidation_price, computed, PRICE_TOLERANCE))
     return tuple(out)
+
+
+def reconcile_book(portfolio: Portfolio, book: BookRisk) -> dict[str, tuple[Reconciled, ...]]:
+    """Every imported item's comparison, by risk key (manual items have no exchange figures: absent)."""
+    out: dict[str, tuple[Reconciled, ...]] = {}
+    risks = {r.key: r for r in book}
+    for account in portfolio.margin_accounts:
+        risk = risks.get(account.key)
+        if account.exchange_figures is not None and isinstance(risk, MarginRisk):
+            out[account.key] = reconcile_margin(account, risk)
+    for futures in portfolio.futures_accounts:
+        for i, position in enumerate(futures.positions):
+            key = futures.position_key(i)
+            risk = risks.get(key)
+            if position.exchange_figures is not None and isinstance(risk, FuturesRisk):
+                out[key] = reconcile_position(position, risk)
+    return out

@@ -14,6 +14,7 @@ from liqwatch.domain.model import Portfolio
 from liqwatch.domain.risk import BookRisk, Risk
 
 if TYPE_CHECKING:
+    from liqwatch.domain.reconcile import Reconciled
     from liqwatch.domain.vectorised import BookArrays
 
 PriceKind = Literal["mark", "last", "index", "fixed"]
@@ -61,6 +62,8 @@ class BookSnapshot:
     health: tuple[FeedHealth, ...] = ()
     volatilities: Mapping[str, float] = field(default_factory=dict)
     arrays: BookArrays | None = None
+    # imported items: exchange figures of record against the engine's (`liqwatch.domain.reconcile`), by risk key
+    reconciled: Mapping[str, tuple[Reconciled, ...]] = field(default_factory=dict)
 
     def is_stale(self, risk: Risk) -> bool:
         return risk.key in self.stale_keys

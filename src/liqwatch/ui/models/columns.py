@@ -40,6 +40,7 @@ class Row:
     price: float | None = None  # the price shown in the mark/price column
     price_asset: str | None = None  # margin rows: the asset that price belongs to
     what_if: bool = False
+    checks: tuple[Any, ...] = ()  # imported rows: `Reconciled` exchange-vs-computed comparisons
 
 
 NOT_APPLICABLE = object()  # a value that does not exist for this kind of row: shown as an empty cell
@@ -296,6 +297,36 @@ COLUMNS.extend([
                "wallet until the liquidation price reaches the mark. Cross futures: see the account's drain.",
                _hours_by_carry, _hours_text),
 ])
+
+
+# --- imported items: the exchange's figures of record against the engine's (issue 6) ---------------------------
+
+def _check(row: Row) -> Any:
+    """Sort value: 2 disagreement, 1 exchange reports nothing (computed shown), 0 agrees; manual rows: n/a."""
+    if not row.checks:
+        return NOT_APPLICABLE
+    if any(c.disagrees for c in row.checks):
+        return 2
+    return 1 if any(c.source == "computed" for c in row.checks) else 0
+
+
+def _check_text(value: Any, row: Row) -> str:
+    if value == 2:
+        first = next(c for c in row.checks if c.disagrees)
+        return f"⚠ {first.figure}: {first.message}"
+    if value == 1:
+        return "computed (exchange reports none)"
+    return "agrees with exchange"
+
+
+COLUMNS.append(ColumnSpec(
+    "exchange_check", "Exchange vs computed",
+    "Imported accounts and positions: the exchange's own figures of record (margin level, liquidation price, "
+    "maintenance margin) against LiqWatch's computation. A difference beyond 0.05 % (prices) or 1 % (levels) is "
+    "flagged; where the exchange sends 0, an empty string or nothing, the computed figure is shown, labelled "
+    "computed.",
+    _check, _check_text, numeric=False,
+))
 
 
 def column_index(key: str) -> int:

@@ -81,11 +81,12 @@ def rows_from_snapshot(snapshot: BookSnapshot, risk: BookRisk | None = None, wha
     shown = risk if risk is not None else snapshot.risk
     accounts = {a.key: a for a in snapshot.portfolio.margin_accounts}
     stale = snapshot.stale_keys
+    checks = snapshot.reconciled if not what_if else {}
     out = []
     for r in shown:
         price, asset = _price_for(r, snapshot, prices)
         out.append(Row(risk=r, stale=r.key in stale, price_time=_price_time(r, snapshot, accounts), price=price,
-                       price_asset=asset, what_if=what_if))
+                       price_asset=asset, what_if=what_if, checks=checks.get(r.key, ())))
     return out
 
 
@@ -206,6 +207,8 @@ class PositionsModel(QAbstractTableModel):
             notes.append("What-if: figures at the shocked prices set in the what-if panel, not live.")
         if row.risk.missing_prices:
             notes.append("Missing price for: " + ", ".join(row.risk.missing_prices))
+        if spec.key == "exchange_check" and row.checks:
+            notes.extend(c.message for c in row.checks)
         if spec.key == "probability":
             vol = row.risk.volatility
             notes.append(PROBABILITY_TOOLTIP + (f"\nσ used: {vol * 100:.1f} % a year" if vol else

@@ -33,6 +33,7 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from liqwatch.domain.funding import FundingInfo, funding_figures, with_funding
 from liqwatch.domain.model import Portfolio
+from liqwatch.domain.reconcile import reconcile_book
 from liqwatch.domain.snapshot import BookSnapshot, FeedHealth, Quote
 from liqwatch.domain.staleness import stale_keys
 from liqwatch.domain.vectorised import CompiledBook
@@ -276,6 +277,7 @@ class PollWorker(QObject):
             figures = funding_figures(risk, self._funding, now, portfolio,
                                       max_age=3 * self._settings.funding_interval)
             risk = with_funding(risk, figures)
+        imported = any(a.source == "imported" for a in (*portfolio.margin_accounts, *portfolio.futures_accounts))
         return BookSnapshot(
             sequence=self._sequence,
             time=now,
@@ -286,6 +288,7 @@ class PollWorker(QObject):
             health=tuple(health) + self._funding_health,
             volatilities=MappingProxyType(volatilities),
             arrays=arrays,
+            reconciled=MappingProxyType(reconcile_book(portfolio, risk) if imported else {}),
         )
 
     def _stale_limit(self) -> float:
