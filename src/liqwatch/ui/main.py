@@ -194,6 +194,7 @@ class _Wiring:
 
             self.writer = SnapshotWriter(retention=RetentionPolicy.from_settings(self.settings))
             window.snapshot_applied.connect(self.sink.snapshot_applied)
+            window.history_source = _stored_history_reader()
         except Exception:
             log.exception("cannot start the history writer; history lives in memory only")
         # --- alerts hook: the alerts helper's module wires tray, notifications, banner and alert log ---------
@@ -226,6 +227,22 @@ class _Wiring:
             self.poller.stop()
         if self.writer is not None:
             self.writer.close()
+
+
+def _stored_history_reader() -> Any:
+    """A GUI-thread reader of the store's history for the plot: (key, since) -> (times, values, references)."""
+    from liqwatch.store.db import open_database
+    from liqwatch.store.history import HistoryStore
+
+    store = HistoryStore(open_database())
+
+    def read(key: str, since: float) -> tuple[Any, Any, Any]:
+        series = store.history(key, since, None, max_points=5000)
+        times, price, level_or_liq, _distance, _status = series
+        margin = key.startswith("margin:")
+        return (times, level_or_liq, price * float("nan")) if margin else (times, price, level_or_liq)
+
+    return read
 
 
 class _StoreSink(QObject):

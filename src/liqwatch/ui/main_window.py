@@ -11,8 +11,11 @@ Hooks for other parts of the UI: `add_dock`, `banner_container` (a layout at the
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
@@ -79,6 +82,9 @@ class MainWindow(QMainWindow):
         self.snapshot: BookSnapshot | None = None
         self._pending: BookSnapshot | None = None
         self.history = HistoryStore()
+        # (key, since) -> (times, values, references) from the store's history; set by `ui.main` when there is one
+        self.history_source: Callable[[str, float], tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
+        self._stored: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray] | None] = {}
         self.what_if = WhatIf()
         self.setWindowTitle("LiqWatch")
         self.setWindowIcon(app_icon())
@@ -314,7 +320,27 @@ class MainWindow(QMainWindow):
         if risk is None:
             self.history_plot.show_empty("Select a row to see its history")
             return
-        self.history_plot.show_series(risk, *self.history.arrays(key))
+        times, values, refs = self.history.arrays(key)
+        stored = self._stored_history(key)
+        if stored is not None and len(stored[0]):
+            older = stored[0] < (times[0] if len(times) else np.inf)  # the store fills in before the ring buffer
+            times = np.concatenate([stored[0][older], times])
+            values = np.concatenate([stored[1][older], values])
+            refs = np.concatenate([stored[2][older], refs])
+        self.history_plot.show_series(risk, times, values, refs)
+
+    def _stored_history(self, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """The last day of a row from the store (read once per row and cached; the ring buffer adds what is
+        newer), so the plot spans restarts and more than the in-memory window."""
+        if self.history_source is None:
+            return None
+        if key not in self._stored:
+            try:
+                self._stored[key] = self.history_source(key, time.time() - 86_400.0)
+            except Exception:  # the plot still shows the in-memory history
+                log.exception("cannot read the stored history of %s", key)
+                self._stored[key] = None
+        return self._stored[key]
 
     # --- selection ------------------------------------------------------------------------------------------
     def selected_key(self) -> str | None:

@@ -25,7 +25,7 @@ class HistoryPlot(pg.PlotWidget):
         plot.showGrid(x=True, y=True, alpha=0.2)
         plot.setDownsampling(auto=True, mode="peak")
         plot.setClipToView(True)
-        plot.addLegend(offset=(10, 5))
+        self.legend = plot.addLegend(offset=(10, 5))
         self.curve = plot.plot([], [], pen=pg.mkPen("#3d6fb6", width=2), name="value")
         self.reference = plot.plot([], [], pen=pg.mkPen(STATUS_COLOURS[Status.LIQUIDATION], width=1.5,
                                                          style=pg.QtCore.Qt.PenStyle.DashLine), name="liquidation")
@@ -40,6 +40,13 @@ class HistoryPlot(pg.PlotWidget):
         plot.addItem(self.call_line)
         self.key: str | None = None
         self.show_empty("Select a row to see its history")
+
+    def _name_curve(self, name: str) -> None:
+        """The legend entry follows what the curve shows (margin level or mark price)."""
+        for sample, label in self.legend.items:
+            if getattr(sample, "item", None) is self.curve and label.text != name:
+                label.setText(name)
+        self.curve.opts["name"] = name
 
     def show_empty(self, title: str) -> None:
         self.key = None
@@ -58,7 +65,7 @@ class HistoryPlot(pg.PlotWidget):
         if isinstance(risk, MarginRisk):
             plot.setTitle(f"{risk.name}: margin level")
             plot.setLabel("left", "margin level")
-            self.curve.opts["name"] = "margin level"
+            self._name_curve("margin level")
             self.reference.setData([], [])
             self.liq_line.setPos(risk.liquidation_level)
             self.call_line.setPos(risk.margin_call_level)
@@ -67,6 +74,7 @@ class HistoryPlot(pg.PlotWidget):
         else:
             plot.setTitle(f"{risk.name}: mark price and liquidation price")
             plot.setLabel("left", "price")
+            self._name_curve("mark price")
             self.reference.setData(times, references, connect=connect)
             self.liq_line.setVisible(False)
             self.call_line.setVisible(False)
