@@ -47,6 +47,7 @@ class GaugePanel(pg.PlotWidget):
         self._brushes = {status: pg.mkBrush(QColor(colour)) for status, colour in STATUS_COLOURS.items()}
         self._no_pen = pg.mkPen(None)
         self.total_rows = 0
+        self._shown_rows = -1
         self._thresholds = Thresholds()
         plot = self.getPlotItem()
         plot.setMenuEnabled(False)
@@ -121,11 +122,13 @@ class GaugePanel(pg.PlotWidget):
             label.setPos(state[1], state[2])
             label.setVisible(True)
             self._label_state[i] = state
-        plot = self.getPlotItem()
-        plot.setXRange(0, X_MAX + 40, padding=0)
-        visible = min(n, 12)
-        plot.setYRange(-0.6, max(visible, 1) - 0.4, padding=0)
-        plot.setLimits(yMin=-1, yMax=max(n, 1) + 0.5)
+        if n != self._shown_rows:  # re-frame only when the row count changes: keeps the trader's scroll position
+            self._shown_rows = n
+            plot = self.getPlotItem()
+            plot.setXRange(0, X_MAX + 40, padding=0)
+            visible = min(n, 12)
+            plot.setYRange(-0.6, max(visible, 1) - 0.4, padding=0)
+            plot.setLimits(yMin=-1, yMax=max(n, 1) + 0.5)
         self._update_highlight()
 
     @staticmethod
