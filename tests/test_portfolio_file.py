@@ -102,3 +102,13 @@ def test_unreadable_and_invalid_toml(tmp_path: Path) -> None:
     bad.write_text("version = 1\n[[margin_account]\n", encoding="utf-8")
     with pytest.raises(PortfolioError, match="not valid TOML"):
         load_portfolio(bad)
+
+
+def test_per_position_thresholds_are_read_and_checked() -> None:
+    portfolio = parse_portfolio(futures_file(warning_distance=0.2, danger_distance=0.1), "portfolio.toml")
+    position = portfolio.futures_accounts[0].positions[1]
+    assert (position.warning_distance, position.danger_distance) == (0.2, 0.1)
+    problems = problems_of(futures_file(warning_distance=0.1, danger_distance=0.2))
+    assert problems == ['portfolio.toml: futures_account "Binance USDⓈ-M" position 2: danger_distance must be '
+                        "<= warning_distance (0.1), got 0.2"]
+    assert "warning_distance must be a fraction" in problems_of(futures_file(warning_distance=10))[0]

@@ -168,3 +168,20 @@ def test_symbol_price_preferred_over_base_asset_price() -> None:
     book = futures_book(position(), prices={"BTC": 99})
     (risk,) = evaluate_book(book, book.prices).futures
     assert risk.mark_price == 99
+
+
+def test_a_position_own_thresholds_override_the_global_ones() -> None:
+    """LP = 90 / 0.995 = 90.45; at a mark 15 % above it the global bands (10 % / 5 %) say ok, but a position set
+    to warn within 20 % and be in danger within 16 % is in danger; its neighbour keeps the global rule."""
+    from dataclasses import replace
+
+    lp = 90 / 0.995
+    careful = replace(position("BTC/USDT:USDT", contracts=1, entry=100, wallet=10), warning_distance=0.2,
+                      danger_distance=0.16)
+    plain = position("ETH/USDT:USDT", contracts=1, entry=100, wallet=10)
+    mark = lp / (1 - 0.15)  # distance |mark − lp| / mark = 0.15
+    book = futures_book(careful, plain, prices={"BTC/USDT:USDT": mark, "ETH/USDT:USDT": mark})
+    mine, other = evaluate_book(book, book.prices).futures
+    assert mine.distance == pytest.approx(0.15)
+    assert mine.status is Status.DANGER
+    assert other.status is Status.OK

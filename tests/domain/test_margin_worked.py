@@ -101,3 +101,14 @@ def test_missing_rate_gives_no_projection_rather_than_a_wrong_one() -> None:
     book = margin_book(AssetBalance("BTC", 1), AssetBalance("USDT", 0, borrowed=20000), prices={"BTC": 50000})
     (risk,) = evaluate_book(book, book.prices).margin
     assert risk.hours_to_liquidation is None and risk.interest_per_day is None
+
+
+def test_an_account_own_warning_level() -> None:
+    from dataclasses import replace
+
+    book = margin_book(AssetBalance("USDT", 1800, borrowed=1000))  # level 1.8
+    (plain,) = evaluate_book(book, {}).margin
+    assert plain.status is Status.OK
+    account = replace(book.margin_accounts[0], warning_level=2.0)
+    (own,) = evaluate_book(replace(book, margin_accounts=(account,)), {}).margin
+    assert own.status is Status.WARNING

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 from hypothesis import assume, given, settings
@@ -102,7 +103,8 @@ def books(draw: st.DrawFn) -> tuple[Portfolio, dict[str, float], dict[str, float
                 interest=draw(st.floats(0, 1)),
                 daily_rate=draw(st.one_of(st.none(), st.floats(0, 0.001))),
             ))
-        margin_accounts.append(MarginAccount(f"m{i}", tuple(assets)))
+        warning = draw(st.one_of(st.none(), st.floats(1.31, 3.0)))  # an account's own warning level, sometimes
+        margin_accounts.append(MarginAccount(f"m{i}", tuple(assets), warning_level=warning))
     futures_accounts = []
     for a, settle in enumerate(draw(st.lists(st.sampled_from(["USDT", "BTC"]), max_size=3))):
         positions = []
@@ -116,11 +118,12 @@ def books(draw: st.DrawFn) -> tuple[Portfolio, dict[str, float], dict[str, float
             entry = draw(st.floats(10, 100000))
             contracts = draw(st.floats(0.01, 50))
             size_scale = 100 if inverse else 1
-            positions.append(position(
+            own = draw(st.one_of(st.none(), st.tuples(st.floats(0.01, 0.3), st.floats(0.0, 1.0))))
+            positions.append(replace(position(
                 symbol, draw(st.sampled_from(["long", "short"])), contracts, entry, mode,
                 wallet=draw(st.floats(0, 1)) * (contracts * size_scale / entry if inverse else contracts * entry),
                 brackets=brackets, contract_size=size_scale,
-            ))
+            ), warning_distance=own[0] if own else None, danger_distance=own[0] * own[1] if own else None))
         wallet = draw(st.floats(0, 5)) if settle == "BTC" else draw(st.floats(0, 200000))
         futures_accounts.append(FuturesAccount(f"f{a}", settle, wallet, tuple(positions)))
     keys = ["BTC", "ETH", "SOL", *[s for s, _ in SYMBOLS]]

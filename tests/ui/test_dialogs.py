@@ -27,11 +27,16 @@ def _ok(dialog) -> bool:
     ("maint_margin_rate", "0.01", "maint_margin_rate and maint_amount go together"),
     ("wallet_balance", "-1", "wallet_balance must be >= 0"),
     ("settle", "USDC", "settles in USDT"),
+    ("warning_distance", "15", "warning_distance must be a fraction"),
+    ("danger_distance", "0.5", "danger_distance must be <= warning_distance"),
 ])
 def test_futures_dialog_rejects_each_bad_field(qtbot, field: str, value: str, words: str) -> None:
     dialog = FuturesPositionDialog(example_portfolio(), (0, 0))
     qtbot.addWidget(dialog)
     assert _ok(dialog), dialog.problems
+    if field == "danger_distance":
+        dialog.fields["warning_distance"].setText("0.2")
+        assert _ok(dialog), dialog.problems
     dialog.fields[field].setText(value)
     assert not _ok(dialog)
     assert any(words in p for p in dialog.problems), dialog.problems
@@ -44,6 +49,7 @@ def test_futures_dialog_rejects_each_bad_field(qtbot, field: str, value: str, wo
     ("liquidation_level", "-1", "liquidation_level must be > 0"),
     ("margin_call_level", "1.0", "margin_call_level must be > liquidation_level"),
     ("symbol", "ETHUSDT", "symbol must be a spot pair"),
+    ("warning_level", "1.2", "warning_level must be > margin_call_level"),
 ])
 def test_margin_dialog_rejects_each_bad_field(qtbot, field: str, value: str, words: str) -> None:
     dialog = MarginAccountDialog(example_portfolio(), 0)

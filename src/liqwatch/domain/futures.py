@@ -23,7 +23,7 @@ from liqwatch.domain.prices import mark_price
 from liqwatch.domain.probability import touch_probability
 from liqwatch.domain.risk import FuturesRisk
 from liqwatch.domain.status import Status
-from liqwatch.domain.thresholds import Thresholds
+from liqwatch.domain.thresholds import Thresholds, futures_limits
 
 
 def bracket_for(brackets: Sequence[Bracket], amount: float) -> int:
@@ -100,14 +100,18 @@ def crossed(position: FuturesPosition, mark: float, liquidation: float) -> bool:
     return mark <= liquidation if position.side == "long" else mark >= liquidation
 
 
-def futures_status(distance: float | None, is_crossed: bool, thresholds: Thresholds) -> Status:
+def futures_status(distance: float | None, is_crossed: bool, thresholds: Thresholds,
+                   position: FuturesPosition | None = None) -> Status:
+    """Status from the distance; a position's own `warning_distance` / `danger_distance` override the global."""
     if is_crossed:
         return Status.LIQUIDATION
     if distance is None:
         return Status.OK
-    if distance <= thresholds.futures_danger_distance:
+    warning, danger = futures_limits(thresholds, position.warning_distance if position else None,
+                                     position.danger_distance if position else None)
+    if distance <= danger:
         return Status.DANGER
-    if distance <= thresholds.futures_warning_distance:
+    if distance <= warning:
         return Status.WARNING
     return Status.OK
 
@@ -198,7 +202,7 @@ def evaluate_futures_account(
         liq = liquidation_price(position, wallet, mark)
         distance = abs(mark - liq.price) / mark if liq.price is not None else None
         is_crossed = liq.price is not None and crossed(position, mark, liq.price)
-        status = futures_status(distance, is_crossed, thresholds)
+        status = futures_status(distance, is_crossed, thresholds, position)
         notional_settle = position.size / mark if position.inverse else position.size * mark
         rate = _quote_rate(position, portfolio, mark)
         vol = vols.get(position.base)

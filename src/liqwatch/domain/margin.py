@@ -29,7 +29,8 @@ def margin_status(level: float, account: MarginAccount, thresholds: Thresholds) 
         return Status.LIQUIDATION
     if level <= account.margin_call_level:
         return Status.DANGER
-    if level <= thresholds.margin_warning_level:
+    warning = account.warning_level if account.warning_level is not None else thresholds.margin_warning_level
+    if level <= warning:
         return Status.WARNING
     return Status.OK
 

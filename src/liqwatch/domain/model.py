@@ -59,6 +59,7 @@ class MarginAccount:
     margin_call_level: float = 1.3
     source: Literal["manual", "imported"] = "manual"
     exchange_figures: ExchangeFigures | None = None
+    warning_level: float | None = None  # this account's own warning threshold; None: the global one
 
     @property
     def key(self) -> str:
@@ -84,6 +85,8 @@ class FuturesPosition:
     isolated_wallet: float | None = None
     leverage: float | None = None
     exchange_figures: ExchangeFigures | None = None
+    warning_distance: float | None = None  # this position's own thresholds (fractions); None: the global ones
+    danger_distance: float | None = None
 
     @property
     def base(self) -> str:

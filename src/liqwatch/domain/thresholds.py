@@ -31,3 +31,9 @@ class Thresholds:
             )
         if not self.horizon_hours > 0:
             raise ValueError(f"horizon_hours must be > 0, got {self.horizon_hours!r}")
+
+
+def futures_limits(thresholds: Thresholds, warning: float | None, danger: float | None) -> tuple[float, float]:
+    """(warning, danger) distance for one position: its own where set, else the global ones."""
+    return (warning if warning is not None else thresholds.futures_warning_distance,
+            danger if danger is not None else thresholds.futures_danger_distance)

@@ -271,10 +271,13 @@ class CompiledBook:
         self.h_pegged = np.asarray(pegged, dtype=bool)
         self.m_ll = np.asarray([a.liquidation_level for a in portfolio.margin_accounts], dtype=float)
         self.m_mcl = np.asarray([a.margin_call_level for a in portfolio.margin_accounts], dtype=float)
+        self.m_warn = np.asarray([np.nan if a.warning_level is None else a.warning_level
+                                  for a in portfolio.margin_accounts], dtype=float)  # NaN: the global threshold
 
     def _compile_futures(self, portfolio: Portfolio) -> None:
         origin, acc, symbol, base = [], [], [], []
         sign, size, entry, inverse, cross, iso = [], [], [], [], [], []
+        own_warning, own_danger = [], []
         bracket_rows = []
         wallets = []
         for a, account in enumerate(portfolio.futures_accounts):
@@ -290,6 +293,8 @@ class CompiledBook:
                 inverse.append(position.inverse)
                 cross.append(position.margin_mode == "cross")
                 iso.append(position.isolated_wallet or 0.0)
+                own_warning.append(np.nan if position.warning_distance is None else position.warning_distance)
+                own_danger.append(np.nan if position.danger_distance is None else position.danger_distance)
                 bracket_rows.append(position.brackets)
         n = len(origin)
         k = max((len(b) for b in bracket_rows), default=1)
@@ -313,6 +318,8 @@ class CompiledBook:
         self.f_inverse = np.asarray(inverse, dtype=bool)
         self.f_cross = np.asarray(cross, dtype=bool)
         self.f_iso = np.asarray(iso, dtype=float)
+        self.f_warn = np.asarray(own_warning, dtype=float)  # NaN: the global threshold
+        self.f_danger = np.asarray(own_danger, dtype=float)
         self.a_wallet = np.asarray(wallets, dtype=float)
         self.floors, self.mmr, self.cum = floors, mmr, cum
         self.upper = np.concatenate([floors[:, 1:], np.full((n, 1), np.inf)], axis=1)
@@ -405,7 +412,7 @@ class CompiledBook:
             solo = np.where(moving & (solo_den != 0) & (x > 0) & borrowed[acc], x, np.nan)
 
         status = np.full(n, _OK, dtype=np.int8)
-        status[level <= limits.margin_warning_level] = _WARNING
+        status[level <= np.where(np.isnan(self.m_warn), limits.margin_warning_level, self.m_warn)] = _WARNING
         status[level <= self.m_mcl] = _DANGER
         status[level <= ll] = _LIQUIDATION
         status[blind] = _UNKNOWN
@@ -493,8 +500,8 @@ class CompiledBook:
             notional = np.where(inverse, size / m, size * m)
             leverage = np.where(balance > 0, notional / np.where(balance > 0, balance, 1.0), np.nan)
         status = np.full(n, _OK, dtype=np.int8)
-        status[distance <= limits.futures_warning_distance] = _WARNING
-        status[distance <= limits.futures_danger_distance] = _DANGER
+        status[distance <= np.where(np.isnan(self.f_warn), limits.futures_warning_distance, self.f_warn)] = _WARNING
+        status[distance <= np.where(np.isnan(self.f_danger), limits.futures_danger_distance, self.f_danger)] = _DANGER
         status[is_crossed] = _LIQUIDATION
         status[blind] = _UNKNOWN
         bracket = np.where(np.isnan(liq), idx, chosen)

@@ -27,12 +27,13 @@ FORMAT_VERSION = 1
 _DEFAULT_STABLECOINS = ("USDT", "USDC", "FDUSD")
 
 _TOP_KEYS = {"version", "quote", "stablecoins", "prices", "volatility", "margin_account", "futures_account"}
-_MARGIN_KEYS = {"name", "exchange", "mode", "symbol", "liquidation_level", "margin_call_level", "assets"}
+_MARGIN_KEYS = {"name", "exchange", "mode", "symbol", "liquidation_level", "margin_call_level", "warning_level",
+                "assets"}
 _ASSET_KEYS = {"asset", "total", "borrowed", "interest", "daily_rate"}
 _FUTURES_ACCOUNT_KEYS = {"name", "exchange", "settle", "wallet_balance", "positions"}
 _POSITION_KEYS = {
     "symbol", "side", "contracts", "entry_price", "margin_mode", "isolated_wallet", "leverage",
-    "contract_size", "maint_margin_rate", "maint_amount", "brackets",
+    "contract_size", "maint_margin_rate", "maint_amount", "brackets", "warning_distance", "danger_distance",
 }
 _BRACKET_KEYS = {"floor", "maint_margin_rate", "maint_amount"}
 
@@ -215,6 +216,9 @@ def _margin_account(c: _Checker, index: int, t: Mapping[str, Any]) -> MarginAcco
     call = c.number(where, t, "margin_call_level", default=1.3, check=lambda v: v > 0, rule="> 0")
     if liq is not None and call is not None and call <= liq:
         c.fail(where, f"margin_call_level must be > liquidation_level ({_fmt(liq)}), got {_fmt(call)}")
+    warning = c.number(where, t, "warning_level", check=lambda v: v > 0, rule="> 0")
+    if warning is not None and call is not None and warning <= call:
+        c.fail(where, f"warning_level must be > margin_call_level ({_fmt(call)}), got {_fmt(warning)}")
     assets = []
     seen: set[str] = set()
     for j, a in enumerate(c.table_list(where, t, "assets"), start=1):
@@ -244,6 +248,7 @@ def _margin_account(c: _Checker, index: int, t: Mapping[str, Any]) -> MarginAcco
         symbol=symbol,
         liquidation_level=liq or 1.1,
         margin_call_level=call or 1.3,
+        warning_level=warning,
     )
 
 
@@ -290,6 +295,11 @@ def _position(
         c.fail(where, "isolated_wallet is only for margin_mode = 'isolated'")
     leverage = c.number(where, p, "leverage", check=lambda v: v >= 1, rule=">= 1")
     contract_size = c.number(where, p, "contract_size", default=1.0, check=lambda v: v > 0, rule="> 0")
+    fraction = {"check": lambda v: 0 < v < 1, "rule": "a fraction between 0 and 1 (0.1 = 10 %)"}
+    own_warning = c.number(where, p, "warning_distance", **fraction)
+    own_danger = c.number(where, p, "danger_distance", **fraction)
+    if own_warning is not None and own_danger is not None and own_danger > own_warning:
+        c.fail(where, f"danger_distance must be <= warning_distance ({_fmt(own_warning)}), got {_fmt(own_danger)}")
     mmr = c.number(where, p, "maint_margin_rate", check=lambda v: 0 <= v < 1, rule="between 0 and 1")
     amount = c.number(where, p, "maint_amount", check=lambda v: v >= 0, rule=">= 0")
     brackets: tuple[Bracket, ...] | None = None
@@ -322,6 +332,8 @@ def _position(
         contract_size=contract_size or 1.0,
         isolated_wallet=iso,
         leverage=leverage,
+        warning_distance=own_warning,
+        danger_distance=own_danger,
     )
 
 

@@ -23,6 +23,8 @@ def margin_account_to_dict(account: MarginAccount) -> dict[str, Any]:
         out["symbol"] = account.symbol
     out["liquidation_level"] = account.liquidation_level
     out["margin_call_level"] = account.margin_call_level
+    if account.warning_level is not None:
+        out["warning_level"] = account.warning_level
     assets = []
     for a in account.assets:
         item: dict[str, Any] = {"asset": a.asset, "total": a.total, "borrowed": a.borrowed, "interest": a.interest}
@@ -44,6 +46,10 @@ def position_to_dict(p: FuturesPosition) -> dict[str, Any]:
         out["leverage"] = p.leverage
     if p.contract_size != 1.0:
         out["contract_size"] = p.contract_size
+    if p.warning_distance is not None:
+        out["warning_distance"] = p.warning_distance
+    if p.danger_distance is not None:
+        out["danger_distance"] = p.danger_distance
     out["brackets"] = [
         {"floor": b.floor, "maint_margin_rate": b.maint_margin_rate, "maint_amount": b.maint_amount}
         for b in p.brackets

@@ -86,6 +86,7 @@ def account_to_dict(account: Account) -> dict[str, Any]:
             "margin_call_level": account.margin_call_level,
             "source": account.source,
             "exchange_figures": _figures(account.exchange_figures),
+            "warning_level": account.warning_level,
             "assets": [
                 {"asset": a.asset, "total": a.total, "borrowed": a.borrowed, "interest": a.interest,
                  "daily_rate": a.daily_rate}
@@ -110,6 +111,8 @@ def account_to_dict(account: Account) -> dict[str, Any]:
                 "isolated_wallet": p.isolated_wallet,
                 "leverage": p.leverage,
                 "exchange_figures": _figures(p.exchange_figures),
+                "warning_distance": p.warning_distance,
+                "danger_distance": p.danger_distance,
             }
             for p in account.positions
         ],
@@ -128,6 +131,7 @@ def margin_from_dict(d: dict[str, Any]) -> MarginAccount:
         margin_call_level=d["margin_call_level"],
         source=d["source"],
         exchange_figures=_unfigures(d["exchange_figures"]),
+        warning_level=d.get("warning_level"),  # absent in rows saved before per-account thresholds
     )
 
 
@@ -150,6 +154,8 @@ def futures_from_dict(d: dict[str, Any]) -> FuturesAccount:
                 isolated_wallet=p["isolated_wallet"],
                 leverage=p["leverage"],
                 exchange_figures=_unfigures(p["exchange_figures"]),
+                warning_distance=p.get("warning_distance"),
+                danger_distance=p.get("danger_distance"),
             )
             for p in d["positions"]
         ),

@@ -13,7 +13,7 @@ from liqwatch.ui.dialogs.entry_dialog import EntryDialog
 from liqwatch.ui.dialogs.margin_dialog import _num
 
 _NUMBERS = ("contracts", "entry_price", "isolated_wallet", "leverage", "contract_size", "maint_margin_rate",
-            "maint_amount")
+            "maint_amount", "warning_distance", "danger_distance")
 
 
 class FuturesPositionDialog(EntryDialog):
@@ -49,6 +49,10 @@ class FuturesPositionDialog(EntryDialog):
                       _num(brackets[0]["maint_margin_rate"]) if single else "", "empty: bundled brackets")
         self.add_line("maint_amount", "Maint. amount", _num(brackets[0]["maint_amount"]) if single else "",
                       "empty: bundled brackets")
+        self.add_line("warning_distance", "Warn within", _num(p.get("warning_distance", "")),
+                      "this position only: fraction of the mark, e.g. 0.15; empty: global")
+        self.add_line("danger_distance", "Danger within", _num(p.get("danger_distance", "")),
+                      "this position only, e.g. 0.08; empty: global")
         if self._kept_brackets:
             self.form.addRow("", QLabel(f"Keeps its {len(self._kept_brackets)} maintenance brackets unless the "
                                         "symbol or the rate fields change."))

@@ -28,6 +28,8 @@ class MarginAccountDialog(EntryDialog):
         self.add_line("symbol", "Pair", d.get("symbol", ""), "isolated only, e.g. ETH/USDT")
         self.add_line("liquidation_level", "Liquidation level", _num(d.get("liquidation_level", 1.1)))
         self.add_line("margin_call_level", "Margin call level", _num(d.get("margin_call_level", 1.3)))
+        self.add_line("warning_level", "Warning level", _num(d.get("warning_level", "")),
+                      "this account only; empty: the global warning level")
         self.table = QTableWidget(0, len(ASSET_COLUMNS))
         self.table.setHorizontalHeaderLabels(["Asset", "Total", "Borrowed", "Interest", "Daily rate"])
         self.table.setAccessibleName("Asset balances")
@@ -80,7 +82,7 @@ class MarginAccountDialog(EntryDialog):
         out["mode"] = self.text("mode")
         if out["mode"] == "cross":
             out.pop("symbol", None)
-        for key in ("liquidation_level", "margin_call_level"):
+        for key in ("liquidation_level", "margin_call_level", "warning_level"):
             self.put_optional(out, key)
         assets = []
         for r in range(self.table.rowCount()):
