@@ -313,3 +313,25 @@ def test_replace_settings_keeps_state_and_applies_the_new_band() -> None:
     # 1.6 would re-arm with the old 0.02 band, not with the new 0.2 one.
     assert e.process(snapshot(book, {"BTC": level_price(1.6)}, 2.0), 2.0) == []
     assert e.process(snapshot(book, {"BTC": level_price(1.45)}, 4.0), 4.0) == []
+
+
+def test_a_position_own_threshold_is_the_one_the_alert_quotes() -> None:
+    """The alert text and its threshold come from the position's own band, carried on the risk record."""
+    from dataclasses import replace
+
+    from liqwatch.domain.alerts import AlertEngine
+    from liqwatch.domain.engine import evaluate_book
+    from liqwatch.domain.snapshot import BookSnapshot
+    from liqwatch.store.settings import AlertSettings
+    from tests.domain.books import futures_book, position
+
+    careful = replace(position("BTC/USDT:USDT", contracts=1, entry=100, wallet=10), warning_distance=0.2,
+                      danger_distance=0.16)
+    lp = 90 / 0.995
+    book = futures_book(careful, prices={"BTC/USDT:USDT": lp / (1 - 0.18)})  # distance 18 %: own warning band
+    risk = evaluate_book(book, book.prices)
+    engine = AlertEngine(AlertSettings(), Thresholds())
+    (alert,) = engine.process(BookSnapshot(1, 1000.0, book, risk), 1000.0)
+    assert alert.status == "warning"
+    assert alert.threshold == 0.2
+    assert "warning within 20.00%" in alert.text

@@ -54,17 +54,20 @@ def margin_threshold(risk: MarginRisk, status: Status, thresholds: Thresholds) -
     if status is Status.DANGER:
         return risk.margin_call_level
     if status is Status.WARNING:
-        return thresholds.margin_warning_level
+        return risk.warning_level if risk.warning_level is not None else thresholds.margin_warning_level
     return None
 
 
-def futures_threshold(status: Status, thresholds: Thresholds) -> float | None:
+def futures_threshold(status: Status, thresholds: Thresholds, risk: FuturesRisk | None = None) -> float | None:
+    """The threshold in force: the position's own (carried on its record) or the global one."""
     if status is Status.LIQUIDATION:
         return 0.0
     if status is Status.DANGER:
-        return thresholds.futures_danger_distance
+        own = risk.danger_distance if risk is not None else None
+        return own if own is not None else thresholds.futures_danger_distance
     if status is Status.WARNING:
-        return thresholds.futures_warning_distance
+        own = risk.warning_distance if risk is not None else None
+        return own if own is not None else thresholds.futures_warning_distance
     return None
 
 
@@ -77,13 +80,13 @@ def risk_text(risk: Risk, status: Status, thresholds: Thresholds) -> tuple[str, 
             f"margin call at {risk.margin_call_level:.2f}",
             f"liquidation at {risk.liquidation_level:.2f}",
         ]
-        if status is Status.WARNING:
-            parts.insert(0, f"warning at {thresholds.margin_warning_level:.2f}")
+        if status is Status.WARNING and threshold is not None:
+            parts.insert(0, f"warning at {threshold:.2f}")
         text = f"{risk_label(risk)} level {level_text(figure)} — {', '.join(parts)}"
         return text, figure, threshold
     assert isinstance(risk, FuturesRisk)
     figure = risk.distance
-    threshold = futures_threshold(status, thresholds)
+    threshold = futures_threshold(status, thresholds, risk)
     mark, liq = price_text(risk.mark_price), price_text(risk.liquidation_price)
     if status is Status.LIQUIDATION:
         text = f"{risk.name} mark {mark} crossed the liquidation price {liq}"

@@ -224,7 +224,8 @@ class AlertEngine:
                 return 3
             if level <= risk.margin_call_level + h:
                 return 2
-            return 1 if level <= t.margin_warning_level + h else 0
+            warning = risk.warning_level if risk.warning_level is not None else t.margin_warning_level
+            return 1 if level <= warning + h else 0
         if risk.status is Status.LIQUIDATION:
             return 3
         distance = risk.distance
@@ -233,9 +234,11 @@ class AlertEngine:
         h = s.hysteresis_distance
         if distance <= h:
             return 3
-        if distance <= t.futures_danger_distance + h:
+        danger = risk.danger_distance if risk.danger_distance is not None else t.futures_danger_distance
+        warning = risk.warning_distance if risk.warning_distance is not None else t.futures_warning_distance
+        if distance <= danger + h:
             return 2
-        return 1 if distance <= t.futures_warning_distance + h else 0
+        return 1 if distance <= warning + h else 0
 
     def _worsened_by_step(self, risk: Risk, last: float | None) -> bool:
         if last is None:

@@ -161,6 +161,8 @@ def evaluate_futures_account(
             "entry_price": position.entry_price,
             "leverage": position.leverage,
         }
+        common["warning_distance"], common["danger_distance"] = futures_limits(
+            thresholds, position.warning_distance, position.danger_distance)
         if mark is None or (is_cross and cross_blind):
             missing = tuple(
                 account.positions[j].symbol

@@ -107,6 +107,8 @@ def evaluate_margin_account(
         "symbol": account.symbol,
         "liquidation_level": account.liquidation_level,
         "margin_call_level": account.margin_call_level,
+        "warning_level": (account.warning_level if account.warning_level is not None
+                          else thresholds.margin_warning_level),
     }
     if missing:
         return MarginRisk(

@@ -34,6 +34,7 @@ class MarginRisk:
     volatility: float | None = None
     touch_probability: float | None = None
     missing_prices: tuple[str, ...] = ()
+    warning_level: float | None = None  # the warning level in force for this account (its own or the global)
 
     kind = "margin"
 
@@ -77,6 +78,8 @@ class FuturesRisk:
     volatility: float | None = None
     touch_probability: float | None = None
     missing_prices: tuple[str, ...] = ()
+    warning_distance: float | None = None  # the thresholds in force for this position (its own or the global)
+    danger_distance: float | None = None
 
     kind = "futures"
 

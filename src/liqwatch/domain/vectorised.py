@@ -17,7 +17,7 @@ from liqwatch.domain.model import Portfolio
 from liqwatch.domain.probability import HOURS_PER_YEAR
 from liqwatch.domain.risk import BookRisk, FuturesRisk, MarginRisk
 from liqwatch.domain.status import CODE_BY_STATUS, STATUS_BY_CODE, Status
-from liqwatch.domain.thresholds import Thresholds
+from liqwatch.domain.thresholds import Thresholds, futures_limits
 
 _OK, _WARNING, _UNKNOWN, _DANGER, _LIQUIDATION = (
     CODE_BY_STATUS[s]
@@ -68,6 +68,7 @@ class BookArrays:
     """Figures for every row of a compiled book; NaN marks a figure that does not exist."""
 
     book: CompiledBook
+    limits: Thresholds
     # margin accounts
     m_status: Array
     m_assets: Array
@@ -121,6 +122,8 @@ class BookArrays:
                 "symbol": account.symbol,
                 "liquidation_level": account.liquidation_level,
                 "margin_call_level": account.margin_call_level,
+                "warning_level": account.warning_level if account.warning_level is not None
+                else self.limits.margin_warning_level,
             }
             status = STATUS_BY_CODE[int(self.m_status[i])]
             if status is Status.UNKNOWN:
@@ -177,6 +180,8 @@ class BookArrays:
                 "entry_price": position.entry_price,
                 "leverage": position.leverage,
             }
+            common["warning_distance"], common["danger_distance"] = futures_limits(
+                self.limits, position.warning_distance, position.danger_distance)
             if self.f_blind[j]:
                 siblings = b.f_cross_siblings[j] if b.f_cross[j] else (j,)
                 missing = tuple(b.f_symbol[k] for k in siblings if np.isnan(self.f_mark[k]))
@@ -358,7 +363,7 @@ class CompiledBook:
         vols = volatilities or {}
         margin = self._evaluate_margin(values, limits, vols)
         futures = self._evaluate_futures(present, values, limits, vols)
-        return BookArrays(book=self, **margin, **futures)
+        return BookArrays(book=self, limits=limits, **margin, **futures)
 
     def _evaluate_margin(self, values: Array, limits: Thresholds, vols: Mapping[str, float]) -> dict[str, Array]:
         n = self.n_margin
