@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from liqwatch.domain.model import Bracket, FuturesAccount, FuturesPosition, Portfolio
 from liqwatch.domain.prices import mark_price
@@ -116,6 +117,38 @@ def futures_status(distance: float | None, is_crossed: bool, thresholds: Thresho
     return Status.OK
 
 
+def position_identity(account: FuturesAccount, index: int, thresholds: Thresholds) -> dict[str, Any]:
+    """The fields of a `FuturesRisk` that describe the position rather than its prices (both engine paths)."""
+    position = account.positions[index]
+    warning, danger = futures_limits(thresholds, position.warning_distance, position.danger_distance)
+    return {
+        "key": account.position_key(index),
+        "account": account.name,
+        "exchange": account.exchange,
+        "symbol": position.symbol,
+        "side": position.side,
+        "margin_mode": position.margin_mode,
+        "inverse": position.inverse,
+        "settle": position.settle,
+        "contracts": position.contracts,
+        "size": position.size,
+        "entry_price": position.entry_price,
+        "leverage": position.leverage,
+        "warning_distance": warning,
+        "danger_distance": danger,
+    }
+
+
+def unknown_position(identity: dict[str, Any], mark: float | None, missing: tuple[str, ...]) -> FuturesRisk:
+    """A position whose figures cannot be known: a price it depends on is missing."""
+    return FuturesRisk(
+        status=Status.UNKNOWN, mark_price=mark, liquidation_price=None, distance=None, margin_ratio=None,
+        maint_margin=None, maint_margin_rate=None, maint_amount=None, unrealized_pnl=None,
+        unrealized_pnl_quote=None, margin_balance=None, notional_quote=None, effective_leverage=None,
+        missing_prices=missing, **identity,
+    )
+
+
 def _quote_rate(position: FuturesPosition, portfolio: Portfolio, mark: float) -> float:
     """Settle-asset → quote: a coin settles at the mark (USD ≈ quote), a stablecoin at 1."""
     return mark if position.inverse else 1.0
@@ -147,47 +180,14 @@ def evaluate_futures_account(
     for i, position in enumerate(account.positions):
         mark = marks[i]
         is_cross = position.margin_mode == "cross"
-        common = {
-            "key": account.position_key(i),
-            "account": account.name,
-            "exchange": account.exchange,
-            "symbol": position.symbol,
-            "side": position.side,
-            "margin_mode": position.margin_mode,
-            "inverse": position.inverse,
-            "settle": position.settle,
-            "contracts": position.contracts,
-            "size": position.size,
-            "entry_price": position.entry_price,
-            "leverage": position.leverage,
-        }
-        common["warning_distance"], common["danger_distance"] = futures_limits(
-            thresholds, position.warning_distance, position.danger_distance)
+        common = position_identity(account, i, thresholds)
         if mark is None or (is_cross and cross_blind):
             missing = tuple(
                 account.positions[j].symbol
                 for j in (cross if is_cross else [i])
                 if marks[j] is None
             )
-            results.append(
-                FuturesRisk(
-                    status=Status.UNKNOWN,
-                    mark_price=mark,
-                    liquidation_price=None,
-                    distance=None,
-                    margin_ratio=None,
-                    maint_margin=None,
-                    maint_margin_rate=None,
-                    maint_amount=None,
-                    unrealized_pnl=None,
-                    unrealized_pnl_quote=None,
-                    margin_balance=None,
-                    notional_quote=None,
-                    effective_leverage=None,
-                    missing_prices=missing,
-                    **common,
-                )
-            )
+            results.append(unknown_position(common, mark, missing))
             continue
 
         own_mm, own_bracket = mm[i]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Any
 
 from liqwatch.domain.model import MarginAccount, Portfolio
 from liqwatch.domain.prices import asset_price
@@ -22,6 +23,27 @@ from liqwatch.domain.probability import touch_probability
 from liqwatch.domain.risk import MarginRisk
 from liqwatch.domain.status import Status
 from liqwatch.domain.thresholds import Thresholds
+
+
+def account_identity(account: MarginAccount, thresholds: Thresholds) -> dict[str, Any]:
+    """The fields of a `MarginRisk` that describe the account rather than its prices (both engine paths)."""
+    return {
+        "key": account.key,
+        "name": account.name,
+        "exchange": account.exchange,
+        "mode": account.mode,
+        "symbol": account.symbol,
+        "liquidation_level": account.liquidation_level,
+        "margin_call_level": account.margin_call_level,
+        "warning_level": (account.warning_level if account.warning_level is not None
+                          else thresholds.margin_warning_level),
+    }
+
+
+def unknown_account(identity: dict[str, Any], missing: tuple[str, ...]) -> MarginRisk:
+    """An account whose figures cannot be known: a price of an asset it holds or owes is missing."""
+    return MarginRisk(status=Status.UNKNOWN, asset_value=None, liability_value=None, margin_level=None,
+                      shock_to_liquidation=None, missing_prices=missing, **identity)
 
 
 def margin_status(level: float, account: MarginAccount, thresholds: Thresholds) -> Status:
@@ -99,27 +121,9 @@ def evaluate_margin_account(
             else:
                 per_hour += balance.borrowed * balance.daily_rate / 24.0 * price
 
-    common = {
-        "key": account.key,
-        "name": account.name,
-        "exchange": account.exchange,
-        "mode": account.mode,
-        "symbol": account.symbol,
-        "liquidation_level": account.liquidation_level,
-        "margin_call_level": account.margin_call_level,
-        "warning_level": (account.warning_level if account.warning_level is not None
-                          else thresholds.margin_warning_level),
-    }
+    common = account_identity(account, thresholds)
     if missing:
-        return MarginRisk(
-            status=Status.UNKNOWN,
-            asset_value=None,
-            liability_value=None,
-            margin_level=None,
-            shock_to_liquidation=None,
-            missing_prices=tuple(missing),
-            **common,
-        )
+        return unknown_account(common, tuple(missing))
 
     assets, liabilities = a_peg + a_mov, l_peg + l_mov
     equity = assets - liabilities

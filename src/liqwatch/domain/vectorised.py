@@ -13,11 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from liqwatch.domain.futures import position_identity, unknown_position
+from liqwatch.domain.margin import account_identity, unknown_account
 from liqwatch.domain.model import Portfolio
 from liqwatch.domain.probability import HOURS_PER_YEAR
 from liqwatch.domain.risk import BookRisk, FuturesRisk, MarginRisk
 from liqwatch.domain.status import CODE_BY_STATUS, STATUS_BY_CODE, Status
-from liqwatch.domain.thresholds import Thresholds, futures_limits
+from liqwatch.domain.thresholds import Thresholds
 
 _OK, _WARNING, _UNKNOWN, _DANGER, _LIQUIDATION = (
     CODE_BY_STATUS[s]
@@ -114,31 +116,11 @@ class BookArrays:
         margin: list[MarginRisk] = []
         for i, account in enumerate(b.portfolio.margin_accounts):
             rows = b.h_rows_of[i]
-            common = {
-                "key": account.key,
-                "name": account.name,
-                "exchange": account.exchange,
-                "mode": account.mode,
-                "symbol": account.symbol,
-                "liquidation_level": account.liquidation_level,
-                "margin_call_level": account.margin_call_level,
-                "warning_level": account.warning_level if account.warning_level is not None
-                else self.limits.margin_warning_level,
-            }
+            common = account_identity(account, self.limits)
             status = STATUS_BY_CODE[int(self.m_status[i])]
             if status is Status.UNKNOWN:
                 missing = tuple(b.h_asset[r] for r in rows if self.m_missing[r])
-                margin.append(
-                    MarginRisk(
-                        status=status,
-                        asset_value=None,
-                        liability_value=None,
-                        margin_level=None,
-                        shock_to_liquidation=None,
-                        missing_prices=missing,
-                        **common,
-                    )
-                )
+                margin.append(unknown_account(common, missing))
                 continue
             liq_prices = {
                 b.h_asset[r]: float(self.h_liq_price[r])
@@ -164,46 +146,12 @@ class BookArrays:
             )
         futures: list[FuturesRisk] = []
         for j, (account, index) in enumerate(b.f_origin):
-            position = account.positions[index]
             status = STATUS_BY_CODE[int(self.f_status[j])]
-            common = {
-                "key": account.position_key(index),
-                "account": account.name,
-                "exchange": account.exchange,
-                "symbol": position.symbol,
-                "side": position.side,
-                "margin_mode": position.margin_mode,
-                "inverse": position.inverse,
-                "settle": position.settle,
-                "contracts": position.contracts,
-                "size": position.size,
-                "entry_price": position.entry_price,
-                "leverage": position.leverage,
-            }
-            common["warning_distance"], common["danger_distance"] = futures_limits(
-                self.limits, position.warning_distance, position.danger_distance)
+            common = position_identity(account, index, self.limits)
             if self.f_blind[j]:
                 siblings = b.f_cross_siblings[j] if b.f_cross[j] else (j,)
                 missing = tuple(b.f_symbol[k] for k in siblings if np.isnan(self.f_mark[k]))
-                futures.append(
-                    FuturesRisk(
-                        status=status,
-                        mark_price=_opt(self.f_mark[j]),
-                        liquidation_price=None,
-                        distance=None,
-                        margin_ratio=None,
-                        maint_margin=None,
-                        maint_margin_rate=None,
-                        maint_amount=None,
-                        unrealized_pnl=None,
-                        unrealized_pnl_quote=None,
-                        margin_balance=None,
-                        notional_quote=None,
-                        effective_leverage=None,
-                        missing_prices=missing,
-                        **common,
-                    )
-                )
+                futures.append(unknown_position(common, _opt(self.f_mark[j]), missing))
                 continue
             rate = float(self.f_mark[j]) if b.f_inverse[j] else 1.0
             upnl = float(self.f_upnl[j])
