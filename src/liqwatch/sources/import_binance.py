@@ -26,13 +26,13 @@ import ccxt
 from liqwatch.domain.model import AssetBalance, ExchangeFigures, FuturesAccount, MarginAccount
 from liqwatch.sources.import_common import (
     ImportedBook,
+    accounts_by_settle,
     brackets_from_tiers,
     build_position,
     fallback_brackets,
     liquidation_note,
     number,
     optional_price,
-    sort_positions,
 )
 from liqwatch.sources.import_errors import ExchangeImportError, ImportProblem
 from liqwatch.store.accounts import ExchangeAccount
@@ -208,18 +208,7 @@ def import_futures(client: ccxt.Exchange, label: str, notes: list[str], *, inver
         position = build_position(raw, where, brackets, figures, isolated_wallet=isolated)
         if position is not None:
             by_settle.setdefault(position.settle, []).append(position)
-    accounts = []
-    for settle, positions in sorted(by_settle.items()):
-        wallet = wallets.get(settle)
-        if wallet is None:
-            wallet = 0.0
-            notes.append(f"{family} {settle}: the exchange reported no cross wallet balance; computed figures "
-                         "for cross positions assume 0")
-        accounts.append(FuturesAccount(
-            name=f"{label} {family} {settle}", settle=settle, wallet_balance=wallet,
-            positions=sort_positions(positions), exchange="binance", source="imported",
-        ))
-    return tuple(accounts)
+    return accounts_by_settle(by_settle, wallets, f"{label} {family}", "binance", notes)
 
 
 def import_binance(client: ccxt.Exchange, account: ExchangeAccount,

@@ -112,6 +112,26 @@ def sort_positions(positions: Sequence[FuturesPosition]) -> tuple[FuturesPositio
     return tuple(sorted(positions, key=lambda p: (p.symbol, p.side)))
 
 
+def accounts_by_settle(
+    by_settle: Mapping[str, list[FuturesPosition]], wallets: Mapping[str, float], name: str, exchange: str,
+    notes: list[str],
+) -> tuple[FuturesAccount, ...]:
+    """One imported futures account per settle asset, named `"{name} {settle}"`; a missing cross wallet balance is
+    taken as 0 and said so in `notes` (the computed cross figures then understate the cushion)."""
+    accounts = []
+    for settle, positions in sorted(by_settle.items()):
+        wallet = wallets.get(settle)
+        if wallet is None:
+            wallet = 0.0
+            notes.append(f"{name} {settle}: the exchange reported no cross wallet balance; computed figures for "
+                         "cross positions assume 0")
+        accounts.append(FuturesAccount(
+            name=f"{name} {settle}", settle=settle, wallet_balance=wallet,
+            positions=sort_positions(positions), exchange=exchange, source="imported",
+        ))
+    return tuple(accounts)
+
+
 def build_position(raw: Mapping[str, Any], where: str, brackets: tuple[Bracket, ...],
                    figures: ExchangeFigures, *, isolated_wallet: float | None) -> FuturesPosition | None:
     """A unified ccxt position → `FuturesPosition`; None for a flat (zero-size) row."""

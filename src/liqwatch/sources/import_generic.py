@@ -19,12 +19,12 @@ import ccxt
 from liqwatch.domain.model import ExchangeFigures, FuturesAccount, FuturesPosition
 from liqwatch.sources.import_common import (
     ImportedBook,
+    accounts_by_settle,
     brackets_from_tiers,
     build_position,
     fallback_brackets,
     liquidation_note,
     optional_price,
-    sort_positions,
 )
 from liqwatch.sources.import_errors import ExchangeImportError, ImportProblem
 from liqwatch.store.accounts import ExchangeAccount
@@ -70,18 +70,7 @@ def accounts_from_unified(exchange: str, label: str, raw_positions: list[Mapping
         position = position_from_unified(exchange, raw, tiers, notes)
         if position is not None:
             by_settle.setdefault(position.settle, []).append(position)
-    accounts = []
-    for settle, positions in sorted(by_settle.items()):
-        wallet = wallets.get(settle)
-        if wallet is None:
-            wallet = 0.0
-            notes.append(f"{exchange} {settle}: no wallet balance reported; computed figures for cross "
-                         "positions assume 0")
-        accounts.append(FuturesAccount(
-            name=f"{label} {exchange} {settle}", settle=settle, wallet_balance=wallet,
-            positions=sort_positions(positions), exchange=exchange, source="imported",
-        ))
-    return tuple(accounts)
+    return accounts_by_settle(by_settle, wallets, f"{label} {exchange}", exchange, notes)
 
 
 def import_generic(client: ccxt.Exchange, account: ExchangeAccount,
