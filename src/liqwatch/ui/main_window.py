@@ -49,6 +49,9 @@ from liqwatch.ui.widgets.what_if_panel import WhatIfPanel
 
 log = logging.getLogger(__name__)
 
+PLOT_EVERY_POLL_ROWS = 200  # books up to this size redraw gauges and history on every poll
+PLOT_INTERVAL_S = 1.0  # bigger books: at most once a second on polls
+
 PORTFOLIO_FILTER = "LiqWatch portfolio (*.toml);;All files (*)"
 
 
@@ -82,6 +85,8 @@ class MainWindow(QMainWindow):
         self.snapshot: BookSnapshot | None = None
         self._pending: BookSnapshot | None = None
         self.history = HistoryStore()
+        self._plots_drawn = float("-inf")  # time.monotonic() of the last gauge/history redraw
+        self._history_time = float("-inf")  # snapshot time of the last history sample
         # (key, since) -> (times, values, references) from the store's history; set by `ui.main` when there is one
         self.history_source: Callable[[str, float], tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
         self._stored: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray] | None] = {}
@@ -279,7 +284,7 @@ class MainWindow(QMainWindow):
         first = self.snapshot is None
         self.snapshot = snapshot
         self._record_history(snapshot)
-        self._reapply()
+        self._reapply(from_poll=True)
         self.status_bar.show_snapshot(snapshot)
         if first and self.selected_key() is None and self.proxy.rowCount():
             self.select_key(self.proxy.index(0, 0).data(KeyRole))  # the riskiest row, so its history shows
@@ -288,7 +293,13 @@ class MainWindow(QMainWindow):
         self.snapshot_applied.emit(snapshot)
 
     @Slot()
-    def _reapply(self) -> None:
+    def _reapply(self, from_poll: bool = False) -> None:
+        """Show the current snapshot (live, or shocked by the what-if panel).
+
+        For a big book the two plots are redrawn at most once a second on polls: their scenes cost tens of
+        milliseconds to re-lay out, and a gauge or a history line a fraction of a second late is harmless, while
+        the table (every status and figure) is always applied at once. What-if changes and selection changes
+        redraw them immediately."""
         snapshot = self.snapshot
         if snapshot is None:
             return
@@ -297,11 +308,21 @@ class MainWindow(QMainWindow):
         shocked = self.what_if.evaluate(snapshot, self.settings.thresholds) if self.what_if.active else None
         prices = self.what_if.prices(snapshot) if shocked is not None else None
         self.model.apply_snapshot(snapshot, shocked, prices)
+        now = time.monotonic()
+        big = len(snapshot.risk) > PLOT_EVERY_POLL_ROWS
+        if from_poll and big and now - self._plots_drawn < PLOT_INTERVAL_S:
+            return
+        self._plots_drawn = now
         self.gauges.set_rows(list(shocked if shocked is not None else snapshot.risk), what_if=shocked is not None)
         self.gauges.select_key(self.selected_key())
         self._refresh_history_plot()
 
     def _record_history(self, snapshot: BookSnapshot) -> None:
+        """One sample per row per poll; for a big book at most one a second (the history's resolution), since each
+        sample is a Python call per row on the GUI thread."""
+        if len(snapshot.risk) > PLOT_EVERY_POLL_ROWS and snapshot.time - self._history_time < 1.0:
+            return
+        self._history_time = snapshot.time
         for risk in snapshot.risk:
             if isinstance(risk, MarginRisk):
                 level = risk.margin_level

@@ -22,8 +22,8 @@ from liqwatch.domain.thresholds import Thresholds
 from liqwatch.ui.format import fmt_percent
 from liqwatch.ui.theme import STATUS_COLOURS, STATUS_LABELS, is_dark
 
-MAX_BARS = 200  # the riskiest rows get a bar (plus the selected row); a 2,000-row book stays smooth
-MAX_LABELS = 60  # labels for the riskiest rows; each is re-set only when its text or place changes
+MAX_BARS = 60  # the riskiest rows get a bar (plus the selected row); a 2,000-row book stays smooth
+MAX_LABELS = 30  # labels for the riskiest rows; each is re-set only when its text or place changes
 X_MAX = 100.0  # percent; longer distances are drawn clipped at the right edge
 
 
