@@ -85,7 +85,11 @@ class MainWindow(QMainWindow):
         self.snapshot: BookSnapshot | None = None
         self._pending: BookSnapshot | None = None
         self.history = HistoryStore()
-        self._plots_drawn = float("-inf")  # time.monotonic() of the last gauge/history redraw
+        self._plots_dirty = False  # big books: gauges and history wait for `_plots_timer`
+        self._shocked: Any = None  # the what-if figures last shown (None: live)
+        self._plots_timer = QTimer(self, interval=int(PLOT_INTERVAL_S * 1000))
+        self._plots_timer.timeout.connect(self._redraw_plots_if_dirty)
+        self._plots_timer.start()
         self._history_time = float("-inf")  # snapshot time of the last history sample
         # (key, since) -> (times, values, references) from the store's history; set by `ui.main` when there is one
         self.history_source: Callable[[str, float], tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
@@ -296,10 +300,10 @@ class MainWindow(QMainWindow):
     def _reapply(self, from_poll: bool = False) -> None:
         """Show the current snapshot (live, or shocked by the what-if panel).
 
-        For a big book the two plots are redrawn at most once a second on polls: their scenes cost tens of
-        milliseconds to re-lay out, and a gauge or a history line a fraction of a second late is harmless, while
-        the table (every status and figure) is always applied at once. What-if changes and selection changes
-        redraw them immediately."""
+        For a big book the two plots are redrawn by a one-second timer, in an event of their own, rather than on
+        every poll: their scenes cost tens of milliseconds to re-lay out, and a gauge or a history line a fraction
+        of a second late is harmless, while the table (every status and figure) is always applied at once.
+        What-if changes and selection changes redraw them immediately."""
         snapshot = self.snapshot
         if snapshot is None:
             return
@@ -308,11 +312,22 @@ class MainWindow(QMainWindow):
         shocked = self.what_if.evaluate(snapshot, self.settings.thresholds) if self.what_if.active else None
         prices = self.what_if.prices(snapshot) if shocked is not None else None
         self.model.apply_snapshot(snapshot, shocked, prices)
-        now = time.monotonic()
-        big = len(snapshot.risk) > PLOT_EVERY_POLL_ROWS
-        if from_poll and big and now - self._plots_drawn < PLOT_INTERVAL_S:
+        self._shocked = shocked
+        if from_poll and len(snapshot.risk) > PLOT_EVERY_POLL_ROWS:
+            self._plots_dirty = True  # the plots timer redraws them in an event of their own
             return
-        self._plots_drawn = now
+        self._redraw_plots()
+
+    @Slot()
+    def _redraw_plots_if_dirty(self) -> None:
+        if self._plots_dirty:
+            self._redraw_plots()
+
+    def _redraw_plots(self) -> None:
+        snapshot, shocked = self.snapshot, self._shocked
+        self._plots_dirty = False
+        if snapshot is None:
+            return
         self.gauges.set_rows(list(shocked if shocked is not None else snapshot.risk), what_if=shocked is not None)
         self.gauges.select_key(self.selected_key())
         self._refresh_history_plot()

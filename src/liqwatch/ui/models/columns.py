@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from liqwatch.domain.risk import FuturesRisk, MarginRisk, Risk
 from liqwatch.ui.format import (
@@ -30,9 +30,11 @@ from liqwatch.ui.format import (
 from liqwatch.ui.theme import STATUS_LABELS
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
-    """What one table row shows: the risk record and where its prices came from."""
+class Row(NamedTuple):
+    """What one table row shows: the risk record and where its prices came from.
+
+    A `NamedTuple` rather than a frozen dataclass: a 2,000-row book builds 2,000 of these per poll on the GUI
+    thread, and tuple construction is several times cheaper than a frozen dataclass's `__init__`."""
 
     risk: Risk
     stale: bool = False
