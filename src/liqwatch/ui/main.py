@@ -212,6 +212,9 @@ class _Wiring:
             self.imports = install_importer(window, self.poller, self.settings, self.repository)
         except Exception:
             log.exception("cannot start the exchange importer; manual positions are still monitored")
+        from liqwatch.ui.csv_export_actions import install_csv_export
+
+        install_csv_export(window)
         try:
             from liqwatch.store.scheduled_export import ScheduledExporter
 
