@@ -10,6 +10,7 @@ Hooks for other parts of the UI: `add_dock`, `banner_container` (a layout at the
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections.abc import Callable
@@ -91,6 +92,7 @@ class MainWindow(QMainWindow):
         self._plots_timer.timeout.connect(self._redraw_plots_if_dirty)
         self._plots_timer.start()
         self._history_time = float("-inf")  # snapshot time of the last history sample
+        self._history_pending = False  # big books: a snapshot waits to be sampled by `_plots_timer`
         # (key, since) -> (times, values, references) from the store's history; set by `ui.main` when there is one
         self.history_source: Callable[[str, float], tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
         self._stored: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray] | None] = {}
@@ -290,6 +292,11 @@ class MainWindow(QMainWindow):
         self._record_history(snapshot)
         self._reapply(from_poll=True)
         self.status_bar.show_snapshot(snapshot)
+        if first:
+            # Start-up is over: move the long-lived heap (Qt wrappers, modules, the window) out of the cyclic
+            # collector's reach. Otherwise a full collection rescans it every few polls: ~110 ms GUI stalls
+            # measured with a 2,000-row book (benchmarks/bench_gui.py), i.e. a frozen window during a crash.
+            gc.freeze()
         if first and self.selected_key() is None and self.proxy.rowCount():
             self.select_key(self.proxy.index(0, 0).data(KeyRole))  # the riskiest row, so its history shows
         if self.what_if_dock.isVisible():
@@ -320,6 +327,10 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _redraw_plots_if_dirty(self) -> None:
+        if self._history_pending and self.snapshot is not None:
+            self._sample_history(self.snapshot)
+            QTimer.singleShot(0, self._redraw_plots_if_dirty)  # the plots in the next event, not this one
+            return
         if self._plots_dirty:
             self._redraw_plots()
 
@@ -333,9 +344,16 @@ class MainWindow(QMainWindow):
         self._refresh_history_plot()
 
     def _record_history(self, snapshot: BookSnapshot) -> None:
-        """One sample per row per poll; for a big book at most one a second (the history's resolution), since each
-        sample is a Python call per row on the GUI thread."""
-        if len(snapshot.risk) > PLOT_EVERY_POLL_ROWS and snapshot.time - self._history_time < 1.0:
+        """One sample per row per poll; a big book is sampled by the plots timer instead, once a second (the
+        history's resolution), in an event of its own: each sample is a Python call per row on the GUI thread."""
+        if len(snapshot.risk) > PLOT_EVERY_POLL_ROWS:
+            self._history_pending = True
+            return
+        self._sample_history(snapshot)
+
+    def _sample_history(self, snapshot: BookSnapshot) -> None:
+        self._history_pending = False
+        if snapshot.time <= self._history_time:
             return
         self._history_time = snapshot.time
         for risk in snapshot.risk:
