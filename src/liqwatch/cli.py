@@ -15,6 +15,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
+from liqwatch.domain.alert_text import price_text
 from liqwatch.domain.engine import evaluate_book
 from liqwatch.domain.risk import BookRisk, FuturesRisk, MarginRisk, Risk, sort_by_risk
 from liqwatch.domain.snapshot import FeedHealth
@@ -304,14 +305,6 @@ def _pct(value: float | None, signed: bool = False) -> str:
     return f"{value * 100:+.2f}%" if signed else f"{value * 100:.2f}%"
 
 
-def _price(value: float | None) -> str:
-    if value is None:
-        return "—"
-    magnitude = abs(value)
-    decimals = 2 if magnitude >= 100 else 4 if magnitude >= 1 else 6
-    return f"{value:,.{decimals}f}"
-
-
 def _level(value: float | None) -> str:
     if value is None:
         return "—"
@@ -336,15 +329,15 @@ def check_table(risk: BookRisk, quote: str) -> str:
     rows: list[tuple[str, ...]] = []
     for r in sort_by_risk(risk):
         if isinstance(r, MarginRisk):
-            liq = ", ".join(f"{a} {_price(p)}" for a, p in r.liquidation_prices.items()) or "—"
+            liq = ", ".join(f"{a} {price_text(p)}" for a, p in r.liquidation_prices.items()) or "—"
             rows.append((r.status.value.upper(), f"margin/{r.mode}", r.name, r.symbol or "", "",
                          "", liq, _pct(r.shock_to_liquidation, signed=True), f"ML {_level(r.margin_level)}", "",
-                         _lev(r.effective_leverage), "", _price(r.interest_per_day)))
+                         _lev(r.effective_leverage), "", price_text(r.interest_per_day)))
         else:
             rows.append((r.status.value.upper(), f"futures/{r.margin_mode}", r.account, r.symbol, r.side,
-                         _price(r.mark_price), _price(r.liquidation_price), _pct(r.distance),
-                         f"MR {_pct(r.margin_ratio)}", _price(r.unrealized_pnl_quote), _lev(r.effective_leverage),
-                         _funding_rate(r), _price(getattr(r, "funding_per_day_quote", None))))
+                         price_text(r.mark_price), price_text(r.liquidation_price), _pct(r.distance),
+                         f"MR {_pct(r.margin_ratio)}", price_text(r.unrealized_pnl_quote), _lev(r.effective_leverage),
+                         _funding_rate(r), price_text(getattr(r, "funding_per_day_quote", None))))
     right = {5, 6, 7, 8, 9, 10, 11, 12}
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     lines = []
