@@ -311,6 +311,11 @@ def _level(value: float | None) -> str:
     return "∞" if math.isinf(value) else f"{value:.4f}"
 
 
+def _money(value: float | None) -> str:
+    """An amount in the quote currency: cents, thousands separators."""
+    return "—" if value is None else f"{value:,.2f}"
+
+
 def _lev(value: float | None) -> str:
     return "—" if value is None or not math.isfinite(value) else f"{value:.2f}×"
 
@@ -336,7 +341,7 @@ def check_table(risk: BookRisk, quote: str) -> str:
         else:
             rows.append((r.status.value.upper(), f"futures/{r.margin_mode}", r.account, r.symbol, r.side,
                          price_text(r.mark_price), price_text(r.liquidation_price), _pct(r.distance),
-                         f"MR {_pct(r.margin_ratio)}", price_text(r.unrealized_pnl_quote), _lev(r.effective_leverage),
+                         f"MR {_pct(r.margin_ratio)}", _money(r.unrealized_pnl_quote), _lev(r.effective_leverage),
                          _funding_rate(r), price_text(getattr(r, "funding_per_day_quote", None))))
     right = {5, 6, 7, 8, 9, 10, 11, 12}
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
