@@ -283,7 +283,8 @@ COLUMNS.extend([
     ColumnSpec("next_funding", "Next funding",
                "Next expected funding payment in the quote currency at the current rate and mark:\n"
                "size × mark × rate (COIN-M: N / mark × rate coin, valued at the mark); + = this position pays.",
-               _funding("next_funding_payment_quote"), lambda v, row: fmt_amount(v, plus=True)),
+               _funding("next_funding_payment_quote"), lambda v, row: fmt_amount(v, plus=True),
+               hidden_by_default=True),
     ColumnSpec("carry_per_day", "Carry / day",
                "Carrying cost per day in the quote currency at current rates.\n"
                "Margin: borrow interest = Σ borrowed × daily rate (hourly accrual of daily_rate / 24).\n"
@@ -292,12 +293,12 @@ COLUMNS.extend([
     ColumnSpec("hours_to_call", "Interest → call",
                "Margin accounts: time until interest alone brings the margin level to the margin-call level, at "
                "constant prices: (assets / call level − liabilities) / interest per hour.",
-               _hours_to_call, _hours_text),
+               _hours_to_call, _hours_text, hidden_by_default=True),
     ColumnSpec("hours_to_liq_carry", "Carry → liq.",
                "Time until carrying costs alone liquidate at constant prices.\n"
                "Margin: interest until the liquidation level. Isolated futures: funding drains the isolated "
                "wallet until the liquidation price reaches the mark. Cross futures: see the account's drain.",
-               _hours_by_carry, _hours_text),
+               _hours_by_carry, _hours_text, hidden_by_default=True),
 ])
 
 
