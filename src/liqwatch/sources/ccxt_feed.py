@@ -240,13 +240,27 @@ class CcxtFeed:
         """Earliest time any failing source will be tried again (0 if none is backing off)."""
         return max((s.next_attempt for s in self._sources.values()), default=0.0)
 
+    def _ready_exchange(self, group: str) -> Any:
+        """The ccxt exchange with its markets loaded (raises what ccxt raises; see `_fault_of`)."""
+        self._last_status = None
+        exchange = self._ensure_exchange(self._wanted_types)
+        self._load_markets(exchange, group)
+        return exchange
+
+    def _fault_of(self, exc: Exception, group: str) -> _Fault:
+        """What a failed batch means for its source; a failure while loading markets is remembered as such."""
+        if isinstance(exc, _BadMarketsError):
+            return _Fault(str(exc))
+        fault = self._classify(exc, group)
+        if self._exchange is not None and not getattr(self._exchange, "markets", None):
+            self._markets_fault = fault
+        return fault
+
     def _fetch_group(
         self, group: str, wanted: tuple[str, ...], request: PriceRequest, now: float
     ) -> tuple[dict[str, Quote], list[str], _Fault | None]:
         try:
-            self._last_status = None
-            exchange = self._ensure_exchange(self._wanted_types)
-            self._load_markets(exchange, group)
+            exchange = self._ready_exchange(group)
             if group == "spot":
                 pairs = {request.spot_pair(asset): asset for asset in wanted}
                 known = [p for p in pairs if p in exchange.markets]
@@ -260,13 +274,8 @@ class CcxtFeed:
                 field, kind = "markPrice", "mark"
             if not isinstance(tickers, dict):
                 raise TypeError(f"expected a ticker table, got {type(tickers).__name__}")
-        except _BadMarketsError as exc:
-            return {}, [], _Fault(str(exc))
         except Exception as exc:
-            fault = self._classify(exc, group)
-            if self._exchange is not None and not getattr(self._exchange, "markets", None):
-                self._markets_fault = fault
-            return {}, [], fault
+            return {}, [], self._fault_of(exc, group)
         quotes: dict[str, Quote] = {}
         refused: list[str] = []
         for key in wanted:

@@ -28,7 +28,7 @@ from liqwatch.domain.funding import DEFAULT_INTERVAL_HOURS, FundingInfo
 from liqwatch.domain.model import Portfolio
 from liqwatch.domain.snapshot import FeedHealth, Quote
 from liqwatch.sources.base import PriceRequest, all_on, price_request, usable_price
-from liqwatch.sources.ccxt_feed import CcxtFeed, _BadMarketsError, _Fault
+from liqwatch.sources.ccxt_feed import CcxtFeed, _Fault
 from liqwatch.store.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -148,20 +148,13 @@ class FundingFetcher(CcxtFeed):
         self, group: str, wanted: tuple[str, ...], request: PriceRequest, now: float
     ) -> tuple[dict[str, Quote], list[str], _Fault | None]:
         try:
-            self._last_status = None
-            exchange = self._ensure_exchange(self._wanted_types)
-            self._load_markets(exchange, group)
+            exchange = self._ready_exchange(group)
             known = [s for s in wanted if s in exchange.markets]
             rates = self._fetch_rates(exchange, group, known) if known else {}
             if not isinstance(rates, dict):
                 raise TypeError(f"expected a funding-rate table, got {type(rates).__name__}")
-        except _BadMarketsError as exc:
-            return {}, [], _Fault(str(exc))
         except Exception as exc:
-            fault = self._classify(exc, group)
-            if self._exchange is not None and not getattr(self._exchange, "markets", None):
-                self._markets_fault = fault
-            return {}, [], fault
+            return {}, [], self._fault_of(exc, group)
         if known and not rates:
             # ccxt parses an HTML page or a cut-off body into an empty table: a fault, not "no funding"
             return {}, [], _Fault("no funding rows in the answer (not the JSON expected: an HTML page or a "
