@@ -44,32 +44,32 @@ def exit_status(risk: BookRisk, unusable: bool = False) -> int:
     return EXIT_OK
 
 
-def _price_arg(text: str) -> tuple[str, float]:
+def _named_number(text: str, what: str, placeholder: str) -> tuple[str, str, float]:
+    """NAME=NUMBER → (name, raw value, number); messages name the flag's meaning and the value given."""
     name, sep, value = text.partition("=")
     if not sep or not name.strip():
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected {placeholder}, got {text!r}")
     try:
-        price = float(value)
+        number = float(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"price of {name!r} must be a number, got {value!r}") from None
+        raise argparse.ArgumentTypeError(f"{what} of {name!r} must be a number, got {value!r}") from None
+    return name.strip(), value, number
+
+
+def _price_arg(text: str) -> tuple[str, float]:
+    name, value, price = _named_number(text, "price", "NAME=VALUE")
     if not math.isfinite(price) or price <= 0:
         raise argparse.ArgumentTypeError(f"price of {name!r} must be > 0, got {value!r}")
-    return name.strip(), price
+    return name, price
 
 
 def _funding_arg(text: str) -> tuple[str, float]:
     """SYMBOL=RATE: a funding rate per interval as a fraction (0.0001 = 0.01 %), may be negative or 0."""
-    name, sep, value = text.partition("=")
-    if not sep or not name.strip():
-        raise argparse.ArgumentTypeError(f"expected SYMBOL=RATE, got {text!r}")
-    try:
-        rate = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"funding rate of {name!r} must be a number, got {value!r}") from None
+    name, value, rate = _named_number(text, "funding rate", "SYMBOL=RATE")
     if not math.isfinite(rate) or abs(rate) >= 1:
         raise argparse.ArgumentTypeError(
             f"funding rate of {name!r} must be a fraction per interval between -1 and 1, got {value!r}")
-    return name.strip(), rate
+    return name, rate
 
 
 def build_parser() -> argparse.ArgumentParser:
