@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from liqwatch.domain.fast_init import fast_frozen_init
 from liqwatch.domain.status import Status
 
 
+@fast_frozen_init  # built once per account per poll: see `fast_init`
 @dataclass(frozen=True, slots=True)
 class MarginRisk:
     key: str
@@ -48,6 +50,7 @@ class MarginRisk:
         return self.name
 
 
+@fast_frozen_init  # built once per position per poll: see `fast_init`
 @dataclass(frozen=True, slots=True)
 class FuturesRisk:
     key: str
