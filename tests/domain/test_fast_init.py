@@ -83,3 +83,15 @@ def test_risk_records_use_it() -> None:
     assert MarginRisk.__init__.__qualname__ == "MarginRisk.__init__"
     assert FuturesRisk.__init__.__qualname__ == "FuturesRisk.__init__"
     assert any(n.startswith("_set_") for n in FuturesRisk.__init__.__code__.co_names)
+
+
+def test_a_subclass_sets_inherited_and_own_slots() -> None:
+    @fast_frozen_init
+    @dataclass(frozen=True, slots=True)
+    class More(Fast):
+        f: float | None = None
+
+    obj = More(1, "x", f=2.0)
+    assert (obj.a, obj.b, obj.d, obj.f) == (1, "x", {}, 2.0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        obj.f = 3.0  # type: ignore[misc]

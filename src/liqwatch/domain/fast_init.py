@@ -25,7 +25,7 @@ def fast_frozen_init(cls: type[T]) -> type[T]:
     for f in dataclasses.fields(cls):
         if not f.init:
             raise TypeError(f"{cls.__name__}.{f.name}: init=False fields are not supported")
-        namespace[f"_set_{f.name}"] = cls.__dict__[f.name].__set__
+        namespace[f"_set_{f.name}"] = _slot(cls, f.name).__set__
         if f.default is not dataclasses.MISSING:
             namespace[f"_default_{f.name}"] = f.default
             params.append(f"{f.name}=_default_{f.name}")
@@ -46,3 +46,12 @@ def fast_frozen_init(cls: type[T]) -> type[T]:
     init.__doc__ = cls.__init__.__doc__
     cls.__init__ = init  # type: ignore[misc]
     return cls
+
+
+def _slot(cls: type, name: str) -> Any:
+    """The slot descriptor of `name`: the class's own, or an inherited one (a subclass adds only its new slots)."""
+    for klass in cls.__mro__:
+        descriptor = klass.__dict__.get(name)
+        if descriptor is not None and hasattr(descriptor, "__set__"):
+            return descriptor
+    raise TypeError(f"{cls.__name__}.{name} is not a slot")

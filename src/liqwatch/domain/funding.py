@@ -35,13 +35,14 @@ A missing rate is None (unknown) — never 0 — and so is every figure that dep
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING
 
+from liqwatch.domain.fast_init import fast_frozen_init
 from liqwatch.domain.futures import liquidation_price, maintenance_margin, unrealized_pnl
 from liqwatch.domain.model import FuturesPosition, Portfolio
-from liqwatch.domain.risk import BookRisk, FuturesRisk
+from liqwatch.domain.risk import PAUSE_EVERY, BookRisk, FuturesRisk
 
 if TYPE_CHECKING:
     from liqwatch.domain.snapshot import BookSnapshot
@@ -82,6 +83,7 @@ class FundingInfo:
     received_time: float | None = None
 
 
+@fast_frozen_init  # built once per position per poll: see `fast_init`
 @dataclass(frozen=True, slots=True)
 class FundingFigures:
     """Funding figures of one futures position (key = `FuturesAccount.position_key`). Amounts are signed costs."""
@@ -171,11 +173,13 @@ def funding_figures(
     portfolio: Portfolio | None = None,
     *,
     max_age: float | None = None,
+    pause: Callable[[], None] | None = None,
 ) -> dict[str, FundingFigures]:
     """Funding figures for every futures position of the book (one entry per position, known or not).
 
     `funding` is keyed by ccxt symbol. `portfolio` gives the positions (brackets, isolated wallets); a
     `BookSnapshot` brings its own. `max_age`: seconds after `received_time` at which a rate is marked stale.
+    `pause`: called every `PAUSE_EVERY` rows (see `BookArrays.to_risk`).
     """
     if portfolio is None:
         portfolio = getattr(risk_book, "portfolio", None)
@@ -188,7 +192,9 @@ def funding_figures(
     # cross accounts: account index → [per-hour drains], a None marks an unknown drain
     cross_drain: dict[int, list[float | None]] = {}
     cross_rows: dict[int, list[FuturesRisk]] = {}
-    for row in book.futures:
+    for n, row in enumerate(book.futures):
+        if pause is not None and n % PAUSE_EVERY == 0:
+            pause()
         found = positions.get(row.key)
         if found is None:
             continue
@@ -281,6 +287,7 @@ def _interval(info: FundingInfo | None) -> float | None:
 # --- the risk records, enriched --------------------------------------------------------------------------------
 
 
+@fast_frozen_init  # built once per position per poll: see `fast_init`
 @dataclass(frozen=True, slots=True)
 class FundedFuturesRisk(FuturesRisk):
     """A `FuturesRisk` that also carries its funding figures (what `with_funding` returns).
@@ -305,11 +312,16 @@ class FundedFuturesRisk(FuturesRisk):
     funding_interval_assumed: bool = False
 
 
-def with_funding(book: BookRisk, figures: Mapping[str, FundingFigures]) -> BookRisk:
-    """The same book with every futures row carrying its funding figures (rows without figures: all None)."""
+def with_funding(book: BookRisk, figures: Mapping[str, FundingFigures],
+                 pause: Callable[[], None] | None = None) -> BookRisk:
+    """The same book with every futures row carrying its funding figures (rows without figures: all None).
+
+    `pause`: called every `PAUSE_EVERY` rows (see `BookArrays.to_risk`)."""
     base = [f.name for f in fields(FuturesRisk)]
     rows = []
-    for row in book.futures:
+    for i, row in enumerate(book.futures):
+        if pause is not None and i % PAUSE_EVERY == 0:
+            pause()
         values = {name: getattr(row, name) for name in base}
         f = figures.get(row.key)
         if f is not None:

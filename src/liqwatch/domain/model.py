@@ -6,6 +6,7 @@ import build them; the engine never mutates them.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -67,6 +68,15 @@ class MarginAccount:
         return f"margin:{self.name}"
 
 
+@functools.lru_cache(maxsize=4096)
+def _symbol_parts(symbol: str) -> tuple[str, str, bool]:
+    """(base, settle, inverse) of a ccxt symbol, parsed once per symbol: the engine asks for them per position
+    several times per poll."""
+    base = symbol.split("/", 1)[0]
+    settle = symbol.split(":", 1)[1] if ":" in symbol else symbol.split("/", 1)[1]
+    return base, settle, settle == base
+
+
 @dataclass(frozen=True, slots=True)
 class FuturesPosition:
     """A one-way (or hedge-mode leg) perpetual position.
@@ -90,16 +100,16 @@ class FuturesPosition:
 
     @property
     def base(self) -> str:
-        return self.symbol.split("/", 1)[0]
+        return _symbol_parts(self.symbol)[0]
 
     @property
     def settle(self) -> str:
-        return self.symbol.split(":", 1)[1] if ":" in self.symbol else self.symbol.split("/", 1)[1]
+        return _symbol_parts(self.symbol)[1]
 
     @property
     def inverse(self) -> bool:
         """Coin-margined (inverse) contracts settle in their base asset: BTC/USD:BTC."""
-        return self.settle == self.base
+        return _symbol_parts(self.symbol)[2]
 
     @property
     def size(self) -> float:

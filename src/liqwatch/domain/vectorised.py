@@ -8,7 +8,7 @@ arrays into the same records the scalar path returns, so both can be compared ex
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,7 @@ from liqwatch.domain.futures import position_identity, unknown_position
 from liqwatch.domain.margin import account_identity, unknown_account
 from liqwatch.domain.model import Portfolio
 from liqwatch.domain.probability import HOURS_PER_YEAR
-from liqwatch.domain.risk import BookRisk, FuturesRisk, MarginRisk
+from liqwatch.domain.risk import PAUSE_EVERY, BookRisk, FuturesRisk, MarginRisk
 from liqwatch.domain.status import CODE_BY_STATUS, STATUS_BY_CODE, Status
 from liqwatch.domain.thresholds import Thresholds
 
@@ -111,8 +111,11 @@ class BookArrays:
             return _OK
         return int(max(codes, key=lambda c: ranks[c]))
 
-    def to_risk(self) -> BookRisk:
+    def to_risk(self, pause: Callable[[], None] | None = None) -> BookRisk:
         """The same records `liqwatch.domain.engine.evaluate_book` returns.
+
+        `pause`: called every `PAUSE_EVERY` records, so a caller in a worker thread can let another thread (the
+        GUI's) have the interpreter; it must not change anything this reads.
 
         This runs in the poller thread for every poll, and its Python time is GIL time the GUI thread waits for:
         the arrays are turned into lists once (NaN tested as `v != v`), and the price-independent identity of
@@ -128,6 +131,8 @@ class BookArrays:
                        self.m_hours_call, self.m_interest_day, self.m_leverage, self.m_vol, self.m_prob)
             for i, (code, assets, liabs, level, shock, h_liq_i, h_call, interest, leverage, vol, prob) in enumerate(
                     zip(m_status, *(c.tolist() for c in columns), strict=True)):
+                if pause is not None and i % PAUSE_EVERY == 0:
+                    pause()
                 rows = b.h_rows_of[i]
                 common = margin_ids[i]
                 status = STATUS_BY_CODE[code]
@@ -153,6 +158,8 @@ class BookArrays:
                        self.f_balance, self.f_notional, self.f_leverage, self.f_vol, self.f_prob)
             for j, (code, mark, blind, liq, distance, ratio, mm, mmr, cum, upnl, balance, notional, leverage, vol,
                     prob) in enumerate(zip(f_status, f_mark, f_blind, *(c.tolist() for c in columns), strict=True)):
+                if pause is not None and j % PAUSE_EVERY == 0:
+                    pause()
                 common = futures_ids[j]
                 if blind:
                     siblings = b.f_cross_siblings[j] if b.f_cross[j] else (j,)

@@ -115,6 +115,9 @@ def run_gui(argv: Sequence[str]) -> int:
     QCoreApplication.setApplicationName("LiqWatch")
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
     app.setDesktopFileName("io.github.liqwatch.LiqWatch")
+    from liqwatch.ui.busy_gate import favour_gui_thread
+
+    favour_gui_thread()
     if not os.environ.get("LIQWATCH_ALLOW_SECOND_INSTANCE"):
         from liqwatch.ui.alerts_wiring import claim_single_instance
 
@@ -182,8 +185,9 @@ class _Wiring:
 
         window = self.window
         feed = _make_feed(self.source, window.portfolio, self.settings)
-        self.poller = PollerController(window.portfolio, feed, self.settings, parent=window)
-        self.poller.snapshot_ready.connect(window.on_snapshot)
+        self.poller = PollerController(window.portfolio, feed, self.settings,
+                                       prepare=window.table_preparer.prepare, parent=window)
+        self.poller.table_ready.connect(window.on_snapshot)  # the snapshot with its rows built off this thread
         window.poll_requested.connect(self.poller.poll_now)
         self.sink = _StoreSink(self, window)
         window.portfolio_changed.connect(self.sink.portfolio_changed)

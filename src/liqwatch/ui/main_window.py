@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import gc
 import logging
+import math
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QByteArray, QEvent, QItemSelectionModel, QModelIndex, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -35,14 +37,17 @@ from PySide6.QtWidgets import (
 )
 
 from liqwatch.domain.model import Portfolio
-from liqwatch.domain.risk import FuturesRisk, MarginRisk
+from liqwatch.domain.risk import FuturesRisk, MarginRisk, Risk
 from liqwatch.domain.snapshot import BookSnapshot
 from liqwatch.store.settings import Settings
+from liqwatch.ui.busy_gate import GUI_BUSY
 from liqwatch.ui.models.columns import column_index
 from liqwatch.ui.models.history import HistoryStore
+from liqwatch.ui.models.table_batch import TableBatch, TablePreparer
 from liqwatch.ui.models.table_model import KeyRole, PositionsModel, PositionsProxy
 from liqwatch.ui.models.what_if import WhatIf
 from liqwatch.ui.theme import app_icon
+from liqwatch.ui.widgets.cell_delegate import CellDelegate
 from liqwatch.ui.widgets.gauges import GaugePanel
 from liqwatch.ui.widgets.history_plot import HistoryPlot
 from liqwatch.ui.widgets.status_bar import StatusBar
@@ -52,6 +57,8 @@ log = logging.getLogger(__name__)
 
 PLOT_EVERY_POLL_ROWS = 200  # books up to this size redraw gauges and history on every poll
 PLOT_INTERVAL_S = 1.0  # bigger books: at most once a second on polls
+HISTORY_CHUNK_ROWS = 500  # big books: rows sampled into the in-memory history per event
+STEP_GAP_MS = 5  # idle time the event loop gets between two heavy steps (apply, plot steps) and their paints
 
 PORTFOLIO_FILTER = "LiqWatch portfolio (*.toml);;All files (*)"
 
@@ -84,7 +91,7 @@ class MainWindow(QMainWindow):
         self.qsettings = qsettings
         self.close_to_tray = False
         self.snapshot: BookSnapshot | None = None
-        self._pending: BookSnapshot | None = None
+        self._pending: BookSnapshot | TableBatch | None = None
         self.history = HistoryStore()
         self._plots_dirty = False  # big books: gauges and history wait for `_plots_timer`
         self._shocked: Any = None  # the what-if figures last shown (None: live)
@@ -93,6 +100,13 @@ class MainWindow(QMainWindow):
         self._plots_timer.start()
         self._history_time = float("-inf")  # snapshot time of the last history sample
         self._history_pending = False  # big books: a snapshot waits to be sampled by `_plots_timer`
+        self._plot_steps: deque[Callable[[], None]] = deque()  # big books: the plots work, one step per event
+        self._step_timer = QTimer(self, singleShot=True, interval=STEP_GAP_MS)  # runs `_run_step`
+        self._step_timer.timeout.connect(self._run_step)
+        self._shown_key: str | None = None  # the row whose history the plot shows
+        self._table_paint_timer = QTimer(self, singleShot=True, interval=1)  # see `_run_step`
+        self._table_paint_timer.timeout.connect(lambda: self.table.setUpdatesEnabled(True))
+        self._held = 0  # busy spells of `GUI_BUSY` that last until the event loop has caught up (`_hold_until_idle`)
         # (key, since) -> (times, values, references) from the store's history; set by `ui.main` when there is one
         self.history_source: Callable[[str, float], tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
         self._stored: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray] | None] = {}
@@ -115,11 +129,13 @@ class MainWindow(QMainWindow):
         outer.addWidget(self.filter_edit)
 
         self.model = PositionsModel(self)
+        self.model.preparer.pause = GUI_BUSY.wait_idle  # row building in the poller thread defers to painting
         self.proxy = PositionsProxy(self)
         self.proxy.setSourceModel(self.model)
         self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
         self.table = QTableView()
         self.table.setModel(self.proxy)
+        self.table.setItemDelegate(CellDelegate(self.table))  # one model call per painted cell (see its module)
         self.table.setAccessibleName("Accounts and positions")
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(column_index("distance"), Qt.SortOrder.AscendingOrder)
@@ -175,7 +191,7 @@ class MainWindow(QMainWindow):
         self._apply_timer.timeout.connect(self._apply_pending)
         self._apply_timer.start()
         self._age_timer = QTimer(self, interval=1000)
-        self._age_timer.timeout.connect(self.model.refresh_live_columns)
+        self._age_timer.timeout.connect(self._refresh_ages)
         self._age_timer.start()
         self._set_thresholds(settings)
         self.what_if_panel.set_assets(self.what_if.moving_assets(portfolio))
@@ -273,24 +289,48 @@ class MainWindow(QMainWindow):
 
     # --- snapshots ------------------------------------------------------------------------------------------
     @Slot(object)
-    def on_snapshot(self, snapshot: BookSnapshot) -> None:
-        """Receiver of the poller's `snapshot_ready`: keep only the newest, the timer applies it."""
+    def on_snapshot(self, snapshot: BookSnapshot | TableBatch) -> None:
+        """Receiver of the poller's `table_ready` (or of bare snapshots): keep only the newest, the timer
+        applies it."""
         self._pending = snapshot
+
+    @property
+    def table_preparer(self) -> TablePreparer:
+        """What the poller thread calls on each snapshot to hand this window table-ready rows."""
+        return self.model.preparer
 
     @Slot()
     def _apply_pending(self) -> None:
-        snapshot, self._pending = self._pending, None
-        if snapshot is not None:
-            self.apply_snapshot(snapshot)
+        """The coalescing timer: apply the newest snapshot, as the next heavy step (see `_run_step`)."""
+        if self._pending is not None and not self._step_timer.isActive():
+            self._run_step()
 
-    def apply_snapshot(self, snapshot: BookSnapshot) -> None:
-        """Show one snapshot now: table (as a batch), gauges, history, status bar, what-if."""
+    def event(self, event: QEvent) -> bool:
+        """Repaints of the window (one `UpdateRequest` paints every dirty widget) hold the workers back."""
+        if event.type() == QEvent.Type.UpdateRequest:
+            with GUI_BUSY.busy():
+                return super().event(event)
+        return super().event(event)
+
+    @Slot()
+    def _refresh_ages(self) -> None:
+        with GUI_BUSY.busy():
+            self.model.refresh_live_columns()
+
+    def apply_snapshot(self, snapshot: BookSnapshot, batch: TableBatch | None = None) -> None:
+        """Show one snapshot now: table (as a batch), gauges, history, status bar, what-if.
+
+        `batch`: the snapshot's rows as the poller thread prepared them (built here when absent)."""
+        with GUI_BUSY.busy():  # the poller's per-row work waits rather than slowing this down (see `busy_gate`)
+            self._apply_snapshot(snapshot, batch)
+
+    def _apply_snapshot(self, snapshot: BookSnapshot, batch: TableBatch | None) -> None:
         if snapshot.portfolio is not self.portfolio and snapshot.portfolio != self.portfolio:
             log.debug("snapshot %s is for a previous portfolio; shown until the next poll", snapshot.sequence)
         first = self.snapshot is None
         self.snapshot = snapshot
         self._record_history(snapshot)
-        self._reapply(from_poll=True)
+        self._reapply(from_poll=True, batch=batch)
         self.status_bar.show_snapshot(snapshot)
         if first:
             # Start-up is over: move the long-lived heap (Qt wrappers, modules, the window) out of the cyclic
@@ -304,7 +344,7 @@ class MainWindow(QMainWindow):
         self.snapshot_applied.emit(snapshot)
 
     @Slot()
-    def _reapply(self, from_poll: bool = False) -> None:
+    def _reapply(self, from_poll: bool = False, batch: TableBatch | None = None) -> None:
         """Show the current snapshot (live, or shocked by the what-if panel).
 
         For a big book the two plots are redrawn by a one-second timer, in an event of their own, rather than on
@@ -318,7 +358,14 @@ class MainWindow(QMainWindow):
         self.what_if.overrides = self.what_if_panel.overrides()
         shocked = self.what_if.evaluate(snapshot, self.settings.thresholds) if self.what_if.active else None
         prices = self.what_if.prices(snapshot) if shocked is not None else None
-        self.model.apply_snapshot(snapshot, shocked, prices)
+        if shocked is None and batch is not None and batch.snapshot is snapshot:
+            self.model.apply_batch(batch)
+        else:
+            self.model.apply_snapshot(snapshot, shocked, prices)
+        # A re-sort (layoutChanged) makes the view lay its items out again from a zero timer, after the paint the
+        # changed cells already asked for: two full repaints per poll (~20 ms each for a 2,000-row book). Laying
+        # out now folds both into the one pending paint.
+        self.table.executeDelayedItemsLayout()
         self._shocked = shocked
         if from_poll and len(snapshot.risk) > PLOT_EVERY_POLL_ROWS:
             self._plots_dirty = True  # the plots timer redraws them in an event of their own
@@ -327,21 +374,82 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _redraw_plots_if_dirty(self) -> None:
-        if self._history_pending and self.snapshot is not None:
-            self._sample_history(self.snapshot)
-            QTimer.singleShot(0, self._redraw_plots_if_dirty)  # the plots in the next event, not this one
-            return
+        """Once a second for a big book: sample the history and redraw the plots as a queue of small steps, each
+        in an event of its own with a real (1 ms) timer in between. Zero-delay calls would all run in one pass of
+        the event loop, back to back with the repaints they cause: one long stall instead of several short ones
+        (`benchmarks/bench_gui.py` measured 60–120 ms)."""
+        snapshot = self.snapshot
+        if self._plot_steps or snapshot is None:
+            return  # the previous round is still running
+        steps: list[Callable[[], None]] = []
+        if self._history_pending:
+            self._history_pending = False
+            if snapshot.time > self._history_time:
+                self._history_time = snapshot.time
+                risks = list(snapshot.risk)
+                for start in range(0, len(risks), HISTORY_CHUNK_ROWS):
+                    chunk = risks[start:start + HISTORY_CHUNK_ROWS]
+                    steps.append(lambda chunk=chunk, t=snapshot.time: self._sample_rows(chunk, t))
+                steps.append(lambda keys={r.key for r in risks}: self.history.retain(keys))
         if self._plots_dirty:
-            self._redraw_plots()
+            self._plots_dirty = False
+            steps.append(self._redraw_gauges)
+            steps.append(self._refresh_history_plot)
+        self._plot_steps.extend(steps)
+        if self._plot_steps and not self._step_timer.isActive():
+            self._step_timer.start()
+
+    @Slot()
+    def _run_step(self) -> None:
+        """Run one heavy piece of GUI work (a pending snapshot first, else the next plot step), but only once the
+        event loop has been idle for `STEP_GAP_MS` since the last one and the repaint it caused. Otherwise two of
+        them, or one and the previous one's repaint, would run in the same pass of the event loop: for the trader,
+        a window that does not react for their sum."""
+        wait_ms = STEP_GAP_MS - GUI_BUSY.idle_for() * 1000.0
+        if wait_ms > 0.5:
+            self._step_timer.start(math.ceil(wait_ms))
+            return
+        with GUI_BUSY.busy():
+            if self._pending is not None:
+                pending, self._pending = self._pending, None
+                # the table repaints in a later pass of the event loop than the one that applied the snapshot,
+                # so input and timers get their turn between the two instead of waiting for both
+                self.table.setUpdatesEnabled(False)
+                self._table_paint_timer.start()
+                if isinstance(pending, TableBatch):
+                    self.apply_snapshot(pending.snapshot, pending)
+                else:
+                    self.apply_snapshot(pending)
+            elif self._plot_steps:
+                self._plot_steps.popleft()()
+            self._hold_until_idle()  # what the step set off (layout, pyqtgraph's scene updates) runs after it
+        if self._pending is not None or self._plot_steps:
+            self._step_timer.start(STEP_GAP_MS)
+
+    def _hold_until_idle(self) -> None:
+        """Keep the workers deferring to this thread until the events a step posts (the view's layout, the plots'
+        scene updates and the repaints they force) have run: the release is posted after them."""
+        GUI_BUSY.hold()
+        self._held += 1
+        QTimer.singleShot(0, self, self._release_held)
+
+    @Slot()
+    def _release_held(self) -> None:
+        while self._held:
+            self._held -= 1
+            GUI_BUSY.release()
 
     def _redraw_plots(self) -> None:
-        snapshot, shocked = self.snapshot, self._shocked
         self._plots_dirty = False
+        self._redraw_gauges()
+        self._refresh_history_plot()
+
+    def _redraw_gauges(self) -> None:
+        snapshot, shocked = self.snapshot, self._shocked
         if snapshot is None:
             return
         self.gauges.set_rows(list(shocked if shocked is not None else snapshot.risk), what_if=shocked is not None)
         self.gauges.select_key(self.selected_key())
-        self._refresh_history_plot()
 
     def _record_history(self, snapshot: BookSnapshot) -> None:
         """One sample per row per poll; a big book is sampled by the plots timer instead, once a second (the
@@ -356,14 +464,18 @@ class MainWindow(QMainWindow):
         if snapshot.time <= self._history_time:
             return
         self._history_time = snapshot.time
-        for risk in snapshot.risk:
+        self._sample_rows(snapshot.risk, snapshot.time)
+        self.history.retain({r.key for r in snapshot.risk})
+
+    def _sample_rows(self, risks: Iterable[Risk], t: float) -> None:
+        """One history sample at `t` of each of `risks`: margin level, or mark and liquidation price."""
+        append = self.history.append
+        for risk in risks:
             if isinstance(risk, MarginRisk):
                 level = risk.margin_level
-                value = level if level is not None and level != float("inf") else None
-                self.history.append(risk.key, snapshot.time, value)
+                append(risk.key, t, level if level is not None and level != math.inf else None)
             else:
-                self.history.append(risk.key, snapshot.time, risk.mark_price, risk.liquidation_price)
-        self.history.retain({r.key for r in snapshot.risk})
+                append(risk.key, t, risk.mark_price, risk.liquidation_price)
 
     def _refresh_history_plot(self) -> None:
         key = self.selected_key()
@@ -417,7 +529,12 @@ class MainWindow(QMainWindow):
 
     @Slot(QModelIndex, QModelIndex)
     def _current_row_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        """A different row was selected. Qt also reports the selected row merely moving when a poll re-sorts the
+        table (its row number changed); that is not a new selection and must not redraw both plots each poll."""
         key = current.data(KeyRole) if current.isValid() else None
+        if key == self._shown_key:
+            return
+        self._shown_key = key
         self.gauges.select_key(key)
         self._refresh_history_plot()
 

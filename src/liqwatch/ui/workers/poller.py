@@ -40,6 +40,7 @@ from liqwatch.domain.vectorised import CompiledBook
 from liqwatch.domain.volatility import ewma_volatility
 from liqwatch.sources.base import Feed, FeedResult, all_on, price_request
 from liqwatch.store.settings import Settings
+from liqwatch.ui.busy_gate import GUI_BUSY
 
 log = logging.getLogger(__name__)
 
@@ -63,10 +64,15 @@ class PollWorker(QObject):
     """Lives in the poller thread. Only the controller talks to it, through queued signals."""
 
     snapshot_ready = Signal(object)
+    table_ready = Signal(object)
 
     def __init__(self, portfolio: Portfolio, feed: Feed, settings: Settings, interval: float,
-                 abandon: threading.Event, clock: Callable[[], float]) -> None:
+                 abandon: threading.Event, clock: Callable[[], float],
+                 prepare: Callable[[BookSnapshot], object] | None = None,
+                 pause: Callable[[], None] | None = None) -> None:
         super().__init__()
+        self._prepare = prepare
+        self._pause = pause
         self._portfolio = portfolio
         self._feed = feed
         self._settings = settings
@@ -148,6 +154,7 @@ class PollWorker(QObject):
             snapshot = self._poll_once()
             if snapshot is not None and not self._abandon.is_set():
                 self.snapshot_ready.emit(snapshot)
+                self._emit_table(snapshot)
         except _AbandonedError:
             pass
         except Exception:  # a bug: log it with its traceback, keep polling
@@ -155,6 +162,18 @@ class PollWorker(QObject):
         finally:
             self._busy = False
             self._schedule()
+
+    def _emit_table(self, snapshot: BookSnapshot) -> None:
+        """The window's rows for this snapshot, built here rather than on the GUI thread (see `table_batch`).
+        If preparing fails, the bare snapshot goes instead: the window then builds its rows itself."""
+        if self._prepare is None:
+            return
+        try:
+            prepared = self._prepare(snapshot)
+        except Exception:
+            log.exception("preparing the table rows failed; the window builds them")
+            prepared = snapshot
+        self.table_ready.emit(prepared)
 
     def _poll_once(self) -> BookSnapshot | None:
         portfolio = self._portfolio
@@ -272,11 +291,11 @@ class PollWorker(QObject):
         arrays = self._book.evaluate(prices, self._settings.thresholds, volatilities)
         limit = self._stale_limit()
         self._sequence += 1
-        risk = arrays.to_risk()
+        risk = arrays.to_risk(self._pause)  # defers to the GUI thread while it paints (see `busy_gate`)
         if self._funding:
             figures = funding_figures(risk, self._funding, now, portfolio,
-                                      max_age=3 * self._settings.funding_interval)
-            risk = with_funding(risk, figures)
+                                      max_age=3 * self._settings.funding_interval, pause=self._pause)
+            risk = with_funding(risk, figures, self._pause)
         imported = any(a.source == "imported" for a in (*portfolio.margin_accounts, *portfolio.futures_accounts))
         return BookSnapshot(
             sequence=self._sequence,
@@ -311,6 +330,7 @@ class PollerController(QObject):
     """GUI-side handle on the poller thread. Connect `snapshot_ready` to `@Slot` methods of GUI objects."""
 
     snapshot_ready = Signal(object)  # BookSnapshot, one per poll, emitted in the GUI thread
+    table_ready = Signal(object)  # what `prepare` made of that snapshot (emitted only when `prepare` is given)
 
     _request_stop = Signal()
     _request_portfolio = Signal(object)
@@ -320,8 +340,14 @@ class PollerController(QObject):
 
     def __init__(self, portfolio: Portfolio, feed: Feed, settings: Settings | None = None, *,
                  interval: float | None = None, clock: Callable[[], float] = time.time,
-                 parent: QObject | None = None) -> None:
+                 prepare: Callable[[BookSnapshot], object] | None = None,
+                 pause: Callable[[], None] | None = GUI_BUSY.wait_idle, parent: QObject | None = None) -> None:
+        """`prepare`: called in the poller thread on every snapshot; its result is emitted as `table_ready`.
+        `pause`: called between chunks of the poller's per-row work (by default: defer to the GUI thread while it
+        is busy, see `liqwatch.ui.busy_gate`)."""
         super().__init__(parent)
+        self._prepare = prepare
+        self._pause = pause
         self._portfolio = portfolio
         self._feed = feed
         self._settings = settings or Settings()
@@ -361,11 +387,12 @@ class PollerController(QObject):
         thread = QThread()
         thread.setObjectName("liqwatch-poller")
         worker = PollWorker(self._portfolio, self._feed, self._settings, self._interval, self._abandon,
-                            self._clock)
+                            self._clock, self._prepare, self._pause)
         worker.moveToThread(thread)
         thread.started.connect(worker.start)
         thread.finished.connect(worker.deleteLater)
         worker.snapshot_ready.connect(self.snapshot_ready)  # queued: re-emitted in the GUI thread
+        worker.table_ready.connect(self.table_ready)
         self._request_stop.connect(worker.stop)
         self._request_portfolio.connect(worker.set_portfolio)
         self._request_feed.connect(worker.set_feed)
