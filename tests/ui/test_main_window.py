@@ -80,3 +80,49 @@ def test_no_display_exits_3_with_one_line(monkeypatch, capsys) -> None:
 def test_command_line() -> None:
     args = build_parser().parse_args(["p.toml", "--config", "s.toml", "--prices-from", "binance", "--verbose"])
     assert (args.portfolio, args.config, args.prices_from, args.verbose) == ("p.toml", "s.toml", "binance", True)
+
+
+def test_a_poll_that_only_moves_the_selected_row_does_not_redraw_its_history(qtbot, monkeypatch) -> None:
+    """Re-sorting moves the selected row (Qt reports a current-row change); in a big book, whose plots redraw on
+    their own timer, the plot is redrawn at once only when the trader selects another row."""
+    import numpy as np
+    from benchmarks.book_factory import make_book, moved
+
+    portfolio, prices = make_book(400)
+    window = MainWindow(Settings(), portfolio)
+    qtbot.addWidget(window)
+    window.apply_snapshot(make_snapshot(portfolio, prices))
+    key = window.model.key_at(window.proxy.mapToSource(window.proxy.index(150, 0)).row())
+    window.select_key(key)
+    redraws = []
+    monkeypatch.setattr(window, "_refresh_history_plot", lambda: redraws.append(1))
+    rng = np.random.default_rng(3)
+    for sequence in range(2, 6):
+        prices = moved(prices, rng)
+        snapshot = make_snapshot(portfolio, prices, sequence=sequence)
+        window.apply_snapshot(snapshot, window.table_preparer.prepare(snapshot))
+    row_after = window.proxy.mapFromSource(window.model.index(window.model.row_for_key(key), 0)).row()
+    assert row_after != 150 and window.selected_key() == key
+    assert redraws == []
+    window.select_key(window.model.key_at(0))
+    assert redraws == [1]
+
+
+def test_heavy_steps_wait_for_the_event_loop_to_breathe(qtbot) -> None:
+    """A pending snapshot is applied only after `STEP_GAP_MS` of idle event loop since the last busy spell."""
+    from liqwatch.ui.busy_gate import GUI_BUSY
+    from liqwatch.ui.main_window import STEP_GAP_MS
+
+    portfolio = example_portfolio()
+    window = MainWindow(Settings(), portfolio)
+    qtbot.addWidget(window)
+    applied = []
+    window.snapshot_applied.connect(applied.append)
+    with GUI_BUSY.busy():
+        window.on_snapshot(make_snapshot(portfolio))
+        window._run_step()  # just busy: it must reschedule itself, not apply now
+        assert applied == []
+    window._run_step()  # 0 ms after the spell: still too soon
+    assert applied == [] and window._step_timer.isActive()
+    qtbot.waitUntil(lambda: bool(applied), timeout=1000)
+    assert GUI_BUSY.idle_for() >= 0 and STEP_GAP_MS >= 1

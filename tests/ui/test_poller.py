@@ -185,3 +185,37 @@ def test_a_feed_bug_is_logged_and_shown_never_raised(qtbot, make_poller, caplog)
 def test_stop_before_start_and_twice_is_harmless(make_poller) -> None:
     controller, _ = make_poller(SimulatedFeed(example_portfolio(), 1))
     assert controller.stop() and controller.stop()
+
+
+def test_the_window_gets_table_ready_batches_built_in_the_poller_thread(qtbot) -> None:
+    """With `prepare`, each snapshot is followed by what `prepare` made of it, built in the poller thread and
+    interrupted by `pause` between chunks of rows (the GUI thread goes first while it paints)."""
+    import threading
+
+    from liqwatch.ui.models.table_batch import TableBatch
+    from liqwatch.ui.models.table_model import PositionsModel
+
+    portfolio = demo_portfolio()
+    model = PositionsModel()
+    threads, pauses = set(), []
+
+    def prepare(snapshot):  # type: ignore[no-untyped-def]
+        threads.add(threading.current_thread().name)
+        return model.preparer.prepare(snapshot)
+
+    controller = PollerController(portfolio, SimulatedFeed(portfolio, 7), Settings(), interval=0.1,
+                                  prepare=prepare, pause=lambda: pauses.append(1))
+    snapshots, batches = Sink(), Sink()
+    controller.snapshot_ready.connect(snapshots.take)
+    controller.table_ready.connect(batches.take)
+    controller.start()
+    try:
+        qtbot.waitUntil(lambda: len(batches.snapshots) >= 2, timeout=5000)
+    finally:
+        assert controller.stop(2000)
+    batch = batches.snapshots[0]
+    assert isinstance(batch, TableBatch)
+    assert batch.snapshot is snapshots.snapshots[0]
+    assert [r.risk.key for r in batch.rows] == [r.key for r in batch.snapshot.risk]
+    assert threading.current_thread().name not in threads and threads
+    assert pauses  # to_risk and the funding loops offered the GUI thread its turn

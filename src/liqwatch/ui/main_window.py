@@ -103,7 +103,6 @@ class MainWindow(QMainWindow):
         self._plot_steps: deque[Callable[[], None]] = deque()  # big books: the plots work, one step per event
         self._step_timer = QTimer(self, singleShot=True, interval=STEP_GAP_MS)  # runs `_run_step`
         self._step_timer.timeout.connect(self._run_step)
-        self._shown_key: str | None = None  # the row whose history the plot shows
         self._table_paint_timer = QTimer(self, singleShot=True, interval=1)  # see `_run_step`
         self._table_paint_timer.timeout.connect(lambda: self.table.setUpdatesEnabled(True))
         self._held = 0  # busy spells of `GUI_BUSY` that last until the event loop has caught up (`_hold_until_idle`)
@@ -529,12 +528,7 @@ class MainWindow(QMainWindow):
 
     @Slot(QModelIndex, QModelIndex)
     def _current_row_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
-        """A different row was selected. Qt also reports the selected row merely moving when a poll re-sorts the
-        table (its row number changed); that is not a new selection and must not redraw both plots each poll."""
         key = current.data(KeyRole) if current.isValid() else None
-        if key == self._shown_key:
-            return
-        self._shown_key = key
         self.gauges.select_key(key)
         self._refresh_history_plot()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -19,7 +19,7 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
-from PySide6.QtGui import QBrush, QColor, QFont, QIcon
+from PySide6.QtGui import QBrush, QColor, QFont
 
 from liqwatch.domain.risk import BookRisk, MarginRisk
 from liqwatch.domain.snapshot import BookSnapshot
@@ -32,7 +32,7 @@ SortRole = Qt.ItemDataRole.UserRole + 1  # raw number (or text) to sort by
 KeyRole = Qt.ItemDataRole.UserRole + 2  # the row's stable key
 RiskRole = Qt.ItemDataRole.UserRole + 3  # the row's risk record
 StaleRole = Qt.ItemDataRole.UserRole + 4  # bool
-CellRole = Qt.ItemDataRole.UserRole + 5  # (text, foreground, font, icon, alignment): all a delegate paints
+CellRole = Qt.ItemDataRole.UserRole + 5  # `CellView`: all a delegate paints
 FilterRole = Qt.ItemDataRole.UserRole + 6  # the text the filter box matches (column 0)
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -41,14 +41,22 @@ _TEXT_COMPARED = frozenset({"probability"})  # columns whose many raw values sha
 _ALIGN_TEXT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 _FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 _FILTERED = ("account", "symbol", "side", "status", "exchange")  # what the filter box matches
-# role -> position in a cell view: a view asks for these of every visible cell on every repaint
-_VIEW_PARTS = {
-    int(Qt.ItemDataRole.DisplayRole): 0,
-    int(Qt.ItemDataRole.ForegroundRole): 1,
-    int(Qt.ItemDataRole.FontRole): 2,
-    int(Qt.ItemDataRole.DecorationRole): 3,
-    int(Qt.ItemDataRole.TextAlignmentRole): 4,
-}
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_FONT = int(Qt.ItemDataRole.FontRole)
+_DECORATION = int(Qt.ItemDataRole.DecorationRole)
+_ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
+
+
+class CellView(NamedTuple):
+    """What a cell shows. The font and icon are named, not made: fonts and pixmaps need the application object,
+    while texts and colours are asked for in tests and before the window exists."""
+
+    text: str
+    foreground: QBrush | None
+    font: str | None  # "bold", "italic" or None (see `cell_font`)
+    status: Status | None  # the status column's icon (see `status_icon`)
+    alignment: int
 _BRUSHES: dict[str, QBrush] = {}
 _FONTS: dict[str, QFont] = {}
 
@@ -60,7 +68,7 @@ def _brush(colour: str) -> QBrush:
     return brush
 
 
-def _font(style: str) -> QFont:
+def cell_font(style: str) -> QFont:
     """One shared bold / italic font (made on first use: fonts need the application to exist)."""
     font = _FONTS.get(style)
     if font is None:
@@ -121,9 +129,18 @@ class PositionsModel(QAbstractTableModel):
         r, c = index.row(), index.column()
         if not 0 <= r < len(self._rows) or not 0 <= c < len(self.columns) or not index.isValid():
             return None
-        part = _VIEW_PARTS.get(role)
-        if part is not None:
-            return self._cell_view(r, c)[part]
+        if role == _DISPLAY:
+            return self._cell_view(r, c).text
+        if role == _FOREGROUND:
+            return self._cell_view(r, c).foreground
+        if role == _ALIGNMENT:
+            return self._cell_view(r, c).alignment
+        if role == _FONT:
+            style = self._cell_view(r, c).font
+            return cell_font(style) if style is not None else None
+        if role == _DECORATION:
+            status = self._cell_view(r, c).status
+            return status_icon(status) if status is not None else None
         if role == CellRole:
             return self._cell_view(r, c)
         if role == FilterRole:
@@ -138,7 +155,7 @@ class PositionsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(spec, row)
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{spec.header}: {self._cell_view(r, c)[0]}"
+            return f"{spec.header}: {self._cell_view(r, c).text}"
         if role == KeyRole:
             return row.risk.key
         if role == RiskRole:
@@ -148,8 +165,8 @@ class PositionsModel(QAbstractTableModel):
         return None
 
     # --- helpers --------------------------------------------------------------------------------------------
-    def _cell_view(self, r: int, c: int) -> tuple[str, QBrush | None, QFont | None, QIcon | None, int]:
-        """(text, foreground, font, icon, alignment) of a cell; kept until its row changes (clock cells: never)."""
+    def _cell_view(self, r: int, c: int) -> CellView:
+        """What a cell shows; kept until its row changes (clock-driven cells: recomputed every time)."""
         shown = self._shown[r]
         if shown is None:
             shown = self._shown[r] = [None] * (len(self.columns) + 1)
@@ -157,9 +174,9 @@ class PositionsModel(QAbstractTableModel):
         if view is None:
             spec = self.columns[c]
             row = self._rows[r]
-            view = (self._text(spec, row), self._foreground(spec, row), self._font(spec, row),
-                    status_icon(row.risk.status) if spec.key == "status" else None,
-                    _ALIGN_NUMBER if spec.numeric else _ALIGN_TEXT)
+            view = CellView(self._text(spec, row), self._foreground(spec, row), self._font(spec, row),
+                            row.risk.status if spec.key == "status" else None,
+                            _ALIGN_NUMBER if spec.numeric else _ALIGN_TEXT)
             if not spec.live:
                 shown[c] = view
         return view
@@ -200,11 +217,11 @@ class PositionsModel(QAbstractTableModel):
             return _brush(WHAT_IF_COLOUR)
         return None
 
-    def _font(self, spec: ColumnSpec, row: Row) -> QFont | None:
+    def _font(self, spec: ColumnSpec, row: Row) -> str | None:
         if row.what_if:
-            return _font("italic")
+            return "italic"
         if spec.key == "status" and row.risk.status in (Status.DANGER, Status.LIQUIDATION):
-            return _font("bold")
+            return "bold"
         return None
 
     def _tooltip(self, spec: ColumnSpec, row: Row) -> str | None:

@@ -13,10 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt
-from PySide6.QtGui import QPainter, QPalette
+from PySide6.QtGui import QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from liqwatch.ui.models.table_model import CellRole
+from liqwatch.ui.models.table_model import CellRole, cell_font
+from liqwatch.ui.theme import status_icon
 
 MARGIN = 4  # px of text inset on each side (the stock delegate's focus-frame margin + 1, plus a pixel of air)
 _SELECTED = QStyle.StateFlag.State_Selected
@@ -38,7 +39,7 @@ class CellDelegate(QStyledItemDelegate):
         if view is None:
             super().paint(painter, option, index)
             return
-        text, brush, font, icon, align = view
+        text, brush, font, status, align = view
         rect = option.rect
         state = option.state
         palette = option.palette
@@ -50,20 +51,25 @@ class CellDelegate(QStyledItemDelegate):
             colour = brush.color() if brush is not None else palette.color(_TEXT)
         x = rect.x() + MARGIN
         width = rect.width() - 2 * MARGIN
-        if icon is not None:
+        if status is not None:
             size = option.decorationSize.height()
-            icon.paint(painter, QRect(x, rect.y() + (rect.height() - size) // 2, size, size))
+            status_icon(status).paint(painter, QRect(x, rect.y() + (rect.height() - size) // 2, size, size))
             x += size + MARGIN
             width -= size + MARGIN
         if width <= 0 or not text:
             return
         if font is not None:
             painter.save()
-            painter.setFont(font)
+            painter.setFont(cell_font(font))
         painter.setPen(colour)
-        metrics = painter.fontMetrics()
-        if metrics.horizontalAdvance(text) > width:
-            text = metrics.elidedText(text, _ELIDE, width)
-        painter.drawText(QRect(x, rect.y(), width, rect.height()), align, text)
+        painter.drawText(QRect(x, rect.y(), width, rect.height()), align, fitted(text, painter.fontMetrics(), width))
         if font is not None:
             painter.restore()
+
+
+def fitted(text: str, metrics: QFontMetrics, width: int) -> str:
+    """`text`, or its elided form ending in "…" if it is wider than `width` px: a clipped number ("12,34" of
+    "12,345.67") would be read as a different number, an elided one visibly is not the whole of it."""
+    if metrics.horizontalAdvance(text) <= width:
+        return text
+    return metrics.elidedText(text, _ELIDE, width)
