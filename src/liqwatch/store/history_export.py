@@ -60,8 +60,9 @@ def parse_time(text: str, now: float) -> float:
 class _Stamps(dict[int, str]):
     """Epoch milliseconds → `iso_utc` text, built from per-day and per-second tables (no datetime per row)."""
 
-    def __init__(self) -> None:
+    def __init__(self, suffix: str = "") -> None:
         super().__init__()
+        self._suffix = suffix  # appended to every text (the export's field separator)
         self._days: dict[int, str] = {}
         self._clock = [f"{h:02d}:{m:02d}:{s:02d}." for h in range(24) for m in range(60) for s in range(60)]
 
@@ -71,7 +72,7 @@ class _Stamps(dict[int, str]):
         if prefix is None:
             prefix = self._days[day] = datetime.fromtimestamp(day * 86400, tz=UTC).strftime("%Y-%m-%dT")
         second, milli = divmod(in_day, 1000)
-        text = self[ms] = f"{prefix}{self._clock[second]}{milli:03d}Z"
+        text = self[ms] = f"{prefix}{self._clock[second]}{milli:03d}Z{self._suffix}"
         return text
 
 
@@ -108,9 +109,11 @@ def export_history(
             if progress(0, total) is False:
                 raise ExportCancelledError
         after_series = len(CSV_COLUMNS) - SERIES_COLUMNS
-        pad = {n: "," * (after_series - n) for n in range(after_series + 1)}  # columns newer than a row: empty
+        # columns newer than a row: empty; the line end is part of the padding, the separators of the stamp and
+        # the series text, so each line is one four-part f-string (this loop is most of the export's time)
+        pad = {n: "," * (after_series - n) + "\r\n" for n in range(after_series + 1)}
         series = {
-            row[0]: series_csv(row[1:])
+            row[0]: series_csv(row[1:]) + ","
             for row in conn.execute(  # type: ignore[union-attr]
                 "SELECT id, key, account, exchange, kind, symbol, side FROM series")
         }
@@ -119,14 +122,14 @@ def export_history(
             "ORDER BY time_ms, series_id, rowid",
             (lo, hi),
         )
-        stamps = _Stamps()
+        stamps = _Stamps(suffix=",")
         done = 0
         write = stream.write
         while True:
             rows = cursor.fetchmany(CHUNK_ROWS)
             if not rows:
                 break
-            write("".join([f"{stamps[t]},{series[i]},{tail}{pad[n]}\r\n" for t, i, tail, n in rows]))
+            write("".join([f"{stamps[t]}{series[i]}{tail}{pad[n]}" for t, i, tail, n in rows]))
             if len(stamps) > 100_000:
                 stamps.clear()
             done += len(rows)
