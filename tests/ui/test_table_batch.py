@@ -99,3 +99,58 @@ def test_filter_matches_names_and_status_not_figures(qtbot) -> None:
     assert 0 < proxy.rowCount() <= model.rowCount()
     proxy.setFilterFixedString("9.65")  # a distance shown in the table is not a name
     assert proxy.rowCount() == 0
+
+
+def test_consecutive_batches_signal_exactly_the_cells_that_changed(qtbot) -> None:
+    portfolio = example_portfolio()
+    model = _sorted_model("distance", Qt.SortOrder.AscendingOrder)
+    model.apply_batch(model.preparer.prepare(make_snapshot(portfolio)))
+    before = {(model.index(r, 0).data(KeyRole), c): model.index(r, c).data()
+              for r in range(model.rowCount()) for c in range(model.columnCount())}
+    ranges, layouts = [], []
+    model.dataChanged.connect(lambda tl, br, roles=(): ranges.append((tl.row(), tl.column(), br.row(), br.column())))
+    model.layoutChanged.connect(lambda *a: layouts.append(1))
+    batch = model.preparer.prepare(make_snapshot(portfolio, {"ETH": 2900.0, "ETH/USDT:USDT": 2900.0}, sequence=2))
+    assert batch.since == 1 and batch.changed == {"margin:ETH isolated",
+                                                  "futures:Binance USDⓈ-M:ETH/USDT:USDT:short:1"}
+    model.apply_batch(batch)
+    after = {(model.index(r, 0).data(KeyRole), c): model.index(r, c).data()
+             for r in range(model.rowCount()) for c in range(model.columnCount())}
+    changed = {cell for cell in before if before[cell] != after[cell]}
+    covered = {(model.index(r, 0).data(KeyRole), c) for r0, c0, r1, c1 in ranges
+               for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)}
+    assert changed and covered == changed
+    same = model.preparer.prepare(make_snapshot(portfolio, {"ETH": 2900.0, "ETH/USDT:USDT": 2900.0}, sequence=3))
+    assert same.changed == frozenset()
+    ranges.clear()
+    model.apply_batch(same)
+    assert ranges == []
+
+
+def test_a_skipped_batch_falls_back_to_comparing_rows(qtbot) -> None:
+    """Changes are relative to the previous batch; if the window skipped it (only the newest is applied), the
+    model compares rows itself and still signals every changed cell."""
+    portfolio = example_portfolio()
+    model = _sorted_model("distance", Qt.SortOrder.AscendingOrder)
+    model.apply_batch(model.preparer.prepare(make_snapshot(portfolio)))
+    model.preparer.prepare(make_snapshot(portfolio, {"ETH": 2900.0, "ETH/USDT:USDT": 2900.0}, sequence=2))  # skipped
+    third = model.preparer.prepare(make_snapshot(portfolio, {"ETH": 2900.0, "ETH/USDT:USDT": 2900.0}, sequence=3))
+    assert third.changed == frozenset() and third.since == 2
+    ranges = []
+    model.dataChanged.connect(lambda tl, br, roles=(): ranges.append(tl.row()))
+    model.apply_batch(third)
+    assert ranges  # the ETH rows did change since the batch the model shows
+    eth = model.row_for_key("futures:Binance USDⓈ-M:ETH/USDT:USDT:short:1")
+    assert "2,900" in model.index(eth, column_index("mark")).data()
+
+
+def test_the_batch_carries_the_books_worst_status_and_changed_runs() -> None:
+    portfolio, prices = make_book(300)
+    model = _sorted_model("distance", Qt.SortOrder.AscendingOrder)
+    first = model.preparer.prepare(make_snapshot(portfolio, prices))
+    model.apply_batch(first)
+    assert first.worst == first.snapshot.risk.worst_status
+    second = model.preparer.prepare(make_snapshot(portfolio, {k: v * 0.97 for k, v in prices.items()}, sequence=2))
+    assert second.positions is not None and second.changed
+    positions = sorted(second.positions[k] for k in second.changed)
+    assert [p for first_, last in second.changed_runs for p in range(first_, last + 1)] == positions

@@ -330,7 +330,7 @@ class MainWindow(QMainWindow):
         self.snapshot = snapshot
         self._record_history(snapshot)
         self._reapply(from_poll=True, batch=batch)
-        self.status_bar.show_snapshot(snapshot)
+        self.status_bar.show_snapshot(snapshot, batch.worst if batch is not None else None)
         if first:
             # Start-up is over: move the long-lived heap (Qt wrappers, modules, the window) out of the cyclic
             # collector's reach. Otherwise a full collection rescans it every few polls: ~110 ms GUI stalls

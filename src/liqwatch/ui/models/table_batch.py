@@ -15,6 +15,7 @@ from typing import Any
 
 from liqwatch.domain.risk import PAUSE_EVERY, BookRisk, FuturesRisk, Risk
 from liqwatch.domain.snapshot import BookSnapshot
+from liqwatch.domain.status import Status
 from liqwatch.ui.models.columns import NOT_APPLICABLE, ColumnSpec, Row
 
 SortSpec = tuple[int, bool]  # (column index, descending)
@@ -22,12 +23,18 @@ SortSpec = tuple[int, bool]  # (column index, descending)
 
 @dataclass(frozen=True, slots=True)
 class TableBatch:
-    """One snapshot's rows, and their view order for the sort they were prepared for (None: not sorted)."""
+    """One snapshot's rows, their view order for the sort they were prepared for (None: not sorted), and which
+    rows look different from the batch before (`since`: that batch's snapshot sequence; None: unknown)."""
 
     snapshot: BookSnapshot
     rows: tuple[Row, ...]
     sort: SortSpec | None = None
     order: tuple[int, ...] | None = None  # indices into `rows`, in view order for `sort`
+    since: int | None = None  # `changed` is relative to the batch of this snapshot sequence, with the same keys
+    changed: frozenset[str] = frozenset()
+    positions: dict[str, int] | None = None  # key → view position, with `order`
+    changed_runs: tuple[tuple[int, int], ...] = ()  # runs of view positions of `changed` rows, with `order`
+    worst: Status = Status.OK  # the worst status of the rows (the status bar's figure)
 
 
 class TablePreparer:
@@ -42,16 +49,40 @@ class TablePreparer:
         self.clock = clock
         self.pause = pause  # called between chunks of rows (see `liqwatch.ui.busy_gate`)
         self.sort: SortSpec | None = None
+        self._previous: tuple[int, dict[str, Row]] | None = None  # the last batch: sequence, rows by key
 
     def prepare(self, snapshot: BookSnapshot) -> TableBatch:
         rows = tuple(rows_from_snapshot(snapshot, pause=self.pause))
+        since, changed = self._changes(snapshot.sequence, rows)
+        worst = Status.worst(r.risk.status for r in rows)
         sort = self.sort
         if sort is None or not 0 <= sort[0] < len(self.columns) or self.columns[sort[0]].live:
-            return TableBatch(snapshot, rows)  # clock-driven columns are ordered at apply time, on the GUI clock
+            # clock-driven columns are ordered at apply time, on the GUI clock
+            return TableBatch(snapshot, rows, since=since, changed=changed, worst=worst)
         if self.pause is not None:
             self.pause()
-        return TableBatch(snapshot, rows, sort, tuple(sort_order(rows, self.columns[sort[0]], sort[1],
-                                                                 self.clock)))
+        order = tuple(sort_order(rows, self.columns[sort[0]], sort[1], self.clock))
+        keys = [rows[i].risk.key for i in order]
+        runs = blocks([n for n, key in enumerate(keys) if key in changed]) if changed else []
+        return TableBatch(snapshot, rows, sort, order, since, changed, {k: n for n, k in enumerate(keys)},
+                          tuple(runs), worst)
+
+    def _changes(self, sequence: int, rows: tuple[Row, ...]) -> tuple[int | None, frozenset[str]]:
+        """The keys of rows that look different from the previous batch (None: a different set of keys)."""
+        previous, self._previous = self._previous, (sequence, {r.risk.key: r for r in rows})
+        if previous is None or len(previous[1]) != len(rows):
+            return None, frozenset()
+        before = previous[1]
+        changed = []
+        for i, row in enumerate(rows):
+            if self.pause is not None and i % PAUSE_EVERY == 0:
+                self.pause()
+            old = before.get(row.risk.key)
+            if old is None:
+                return None, frozenset()
+            if row_changed(old, row):
+                changed.append(row.risk.key)
+        return previous[0], frozenset(changed)
 
 
 def sort_order(rows: Sequence[Row], spec: ColumnSpec, descending: bool, clock: Callable[[], float]) -> list[int]:
@@ -79,6 +110,24 @@ def sort_order(rows: Sequence[Row], spec: ColumnSpec, descending: bool, clock: C
         known = [(str(k).casefold(), i) for k, i in known]
     known.sort(key=lambda item: item[0], reverse=descending)
     return [i for _, i in known] + unknown
+
+
+def blocks(indices: list[int]) -> list[tuple[int, int]]:
+    """Runs of consecutive sorted indices: [1, 2, 3, 7, 8] -> [(1, 3), (7, 8)]."""
+    out: list[tuple[int, int]] = []
+    for i in indices:
+        if out and out[-1][1] == i - 1:
+            out[-1] = (out[-1][0], i)
+        else:
+            out.append((i, i))
+    return out
+
+
+def row_changed(old: Row, new: Row) -> bool:
+    """Whether anything but the clock-driven data age can look different (the age has its own refresh)."""
+    # cheap float comparisons first: in a moving market they settle almost every row without a full compare
+    return (old.price != new.price or old.risk.distance != new.risk.distance or old.stale != new.stale
+            or old.what_if != new.what_if or old.price_asset != new.price_asset or old.risk != new.risk)
 
 
 def _price_for(risk: Risk, prices: dict[str, float]) -> tuple[float | None, str | None]:

@@ -25,7 +25,14 @@ from liqwatch.domain.risk import BookRisk, MarginRisk
 from liqwatch.domain.snapshot import BookSnapshot
 from liqwatch.domain.status import Status
 from liqwatch.ui.models.columns import COLUMNS, NOT_APPLICABLE, PROBABILITY_TOOLTIP, ColumnSpec, Row
-from liqwatch.ui.models.table_batch import TableBatch, TablePreparer, rows_from_snapshot, sort_order
+from liqwatch.ui.models.table_batch import (
+    TableBatch,
+    TablePreparer,
+    blocks,
+    row_changed,
+    rows_from_snapshot,
+    sort_order,
+)
 from liqwatch.ui.theme import STALE_COLOUR, WHAT_IF_COLOUR, status_colour, status_icon
 
 SortRole = Qt.ItemDataRole.UserRole + 1  # raw number (or text) to sort by
@@ -100,6 +107,7 @@ class PositionsModel(QAbstractTableModel):
         self._sort_column = -1  # the model keeps its own rows in view order (see `sort`); -1: arrival order
         self._sort_order = Qt.SortOrder.AscendingOrder
         self.preparer = TablePreparer(self.columns, clock)  # called by the poller thread; see `table_batch`
+        self._batch_sequence: int | None = None  # the snapshot sequence of the batch shown (None: not a batch)
 
     # --- Qt model API -----------------------------------------------------------------------------------
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
@@ -270,16 +278,48 @@ class PositionsModel(QAbstractTableModel):
         """Apply one snapshot (with `shocked`, the what-if figures at `shocked_prices`) as a batch, building its
         rows here (the poller's batches arrive ready through `apply_batch`)."""
         self.snapshot = snapshot
+        self._batch_sequence = None
         self.apply_rows(rows_from_snapshot(snapshot, shocked, shocked is not None, shocked_prices))
 
     def apply_batch(self, batch: TableBatch) -> None:
-        """Apply rows prepared off the GUI thread; their precomputed order is used if it is for the current sort."""
+        """Apply rows prepared off the GUI thread; their precomputed order is used if it is for the current sort,
+        and their precomputed changes if they are relative to the batch this model shows."""
         self.snapshot = batch.snapshot
         current = (self._sort_column, self._sort_order == Qt.SortOrder.DescendingOrder)
-        if batch.order is not None and batch.sort == current:
-            self.apply_rows([batch.rows[i] for i in batch.order], presorted=True)
+        presorted = batch.order is not None and batch.sort == current
+        rows = [batch.rows[i] for i in batch.order] if presorted and batch.order is not None else list(batch.rows)
+        if (presorted and batch.since is not None and batch.since == self._batch_sequence
+                and len(rows) == len(self._rows)):
+            self._swap_rows(rows, batch)
         else:
-            self.apply_rows(list(batch.rows))
+            self.apply_rows(rows, presorted=presorted)
+        self._batch_sequence = batch.snapshot.sequence
+
+    def _swap_rows(self, rows: list[Row], batch: TableBatch) -> None:
+        """The common case of a poll: the same rows, in view order, with the changed ones known. Only the order and
+        the changed cells are left to do here."""
+        changed = batch.changed
+        old_rows, old_index = self._rows, self._index
+        order = [old_index[r.risk.key] for r in rows]
+        self._reorder(order, rows, batch.positions)
+        index = self._index
+        shown = self._shown
+        for key in changed:
+            shown[index[key]] = None
+        if len(changed) <= CELL_DIFF_LIMIT:
+            cells: dict[int, list[int]] = {}
+            for key in changed:
+                old, row = old_rows[old_index[key]], rows[index[key]]
+                cols = [c for c, spec in enumerate(self.columns)
+                        if not spec.live and self._cell(spec, old) != self._cell(spec, row)]
+                if cols:
+                    cells[index[key]] = cols
+            self._emit_changed(cells)
+        else:
+            last_column = len(self.columns) - 1
+            runs = batch.changed_runs or blocks(sorted(index[key] for key in changed))
+            for first, last in runs:
+                self.dataChanged.emit(self.index(first, 0), self.index(last, last_column))
 
     def apply_rows(self, new_rows: list[Row], presorted: bool = False) -> None:
         """Make `new_rows` the table: removals, insertions, changed cells, then the sort order.
@@ -290,7 +330,7 @@ class PositionsModel(QAbstractTableModel):
         # 1. removals, bottom-up in contiguous blocks
         if len(by_key) != len(self._index) or any(k not in by_key for k in self._index):
             doomed = [i for i, r in enumerate(self._rows) if r.risk.key not in by_key]
-            for first, last in reversed(_blocks(doomed)):
+            for first, last in reversed(blocks(doomed)):
                 self.beginRemoveRows(QModelIndex(), first, last)
                 del self._rows[first:last + 1]
                 del self._cells[first:last + 1]
@@ -318,7 +358,7 @@ class PositionsModel(QAbstractTableModel):
             i = index[key]
             old = rows[i]
             rows[i] = row
-            if _row_changed(old, row):
+            if row_changed(old, row):
                 shown[i] = None
                 changed.append((old, row))
         # 4. order
@@ -340,7 +380,7 @@ class PositionsModel(QAbstractTableModel):
             # the whole market moved: diffing every cell of a big book in Python would stall the GUI thread, so
             # each run of changed rows is signalled as one rectangle; the view re-reads only the visible cells
             last_column = len(self.columns) - 1
-            for first, last in _blocks(sorted(self._index[row.risk.key] for _, row in changed)):
+            for first, last in blocks(sorted(self._index[row.risk.key] for _, row in changed)):
                 self.dataChanged.emit(self.index(first, 0), self.index(last, last_column))
 
     # --- sorting ----------------------------------------------------------------------------------------------
@@ -364,19 +404,25 @@ class PositionsModel(QAbstractTableModel):
         descending = self._sort_order == Qt.SortOrder.DescendingOrder
         self._reorder(sort_order(self._rows, self.columns[self._sort_column], descending, self._clock))
 
-    def _reorder(self, order: list[int]) -> None:
-        """Put the row now at `order[n]` at position n (a layout change; persistent indexes follow their rows)."""
+    def _reorder(self, order: list[int], rows: list[Row] | None = None,
+                 positions: dict[str, int] | None = None) -> None:
+        """Put the row now at `order[n]` at position n (a layout change; persistent indexes follow their rows).
+
+        `rows`: the new rows in their new order (default: the current rows, re-ordered); `positions`: their
+        key → position map, if already made."""
         if order == list(range(len(self._rows))):
+            if rows is not None:
+                self._rows = rows
             return
         self.layoutAboutToBeChanged.emit()
         old_persistent = self.persistentIndexList()
         new_position = [0] * len(order)
         for new, old in enumerate(order):
             new_position[old] = new
-        self._rows = [self._rows[i] for i in order]
+        self._rows = rows if rows is not None else [self._rows[i] for i in order]
         self._cells = [self._cells[i] for i in order]
         self._shown = [self._shown[i] for i in order]
-        self._index = {r.risk.key: i for i, r in enumerate(self._rows)}
+        self._index = positions if positions is not None else {r.risk.key: i for i, r in enumerate(self._rows)}
         self.changePersistentIndexList(
             old_persistent,
             [self.index(new_position[ix.row()], ix.column()) if 0 <= ix.row() < len(order) else QModelIndex()
@@ -415,7 +461,7 @@ class PositionsModel(QAbstractTableModel):
         open_runs: dict[tuple[int, int], tuple[int, int]] = {}  # (c0, c1) -> (first row, last row)
         rects: list[tuple[int, int, int, int]] = []
         for i in sorted(changed):
-            runs = set(_blocks(changed[i]))
+            runs = set(blocks(changed[i]))
             for run in list(open_runs):
                 r0, r1 = open_runs[run]
                 if run in runs and r1 == i - 1:
@@ -432,24 +478,6 @@ class PositionsModel(QAbstractTableModel):
 
 
 CELL_DIFF_LIMIT = 100  # changed rows up to which an update is signalled cell by cell
-
-
-def _row_changed(old: Row, new: Row) -> bool:
-    """Whether anything but the clock-driven data age can look different (the age has its own refresh)."""
-    # cheap float comparisons first: in a moving market they settle almost every row without a full compare
-    return (old.price != new.price or old.risk.distance != new.risk.distance or old.stale != new.stale
-            or old.what_if != new.what_if or old.price_asset != new.price_asset or old.risk != new.risk)
-
-
-def _blocks(indices: list[int]) -> list[tuple[int, int]]:
-    """[1, 2, 3, 7, 8] -> [(1, 3), (7, 8)]"""
-    out: list[tuple[int, int]] = []
-    for i in indices:
-        if out and out[-1][1] == i - 1:
-            out[-1] = (out[-1][0], i)
-        else:
-            out.append((i, i))
-    return out
 
 
 class PositionsProxy(QSortFilterProxyModel):

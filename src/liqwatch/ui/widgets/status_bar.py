@@ -44,7 +44,8 @@ class StatusBar(QStatusBar):
     def set_feed(self, text: str) -> None:
         self.feed_label.setText(f"Feed: {text}")
 
-    def show_snapshot(self, snapshot: BookSnapshot) -> None:
+    def show_snapshot(self, snapshot: BookSnapshot, worst: Status | None = None) -> None:
+        """`worst`: the book's worst status if already known (the poller thread works it out for big books)."""
         self._last_time = snapshot.time
         self.updated_label.setText("Updated " + time.strftime("%H:%M:%S", time.localtime(snapshot.time)))
         parts = []
@@ -53,7 +54,8 @@ class StatusBar(QStatusBar):
             parts.append(f'{h.source}: <b style="color:{colour}">{HEALTH_TEXT.get(h.state, h.state)}</b>')
         self.health_label.setText(" · ".join(parts))
         self.health_label.setToolTip("\n".join(f"{h.source}: {h.state} {h.message}".strip() for h in snapshot.health))
-        worst = snapshot.risk.worst_status
+        if worst is None:
+            worst = snapshot.risk.worst_status
         self.worst_icon.setPixmap(status_icon(worst).pixmap(16, 16))
         self.worst_label.setText(f'Worst: <b style="color:{STATUS_COLOURS[worst]}">{STATUS_LABELS[worst]}</b>'
                                  + (" (feed stale)" if snapshot.feed_stale else ""))
