@@ -67,3 +67,34 @@ def test_a_selected_row_is_painted_with_the_highlight(qtbot) -> None:
     area = rect.width() * rect.height()
     assert _near(image, rect, highlight, 10) > area // 2
     assert _near(image, unselected, highlight, 10) < area // 10
+
+
+def test_a_filtered_view_paints_the_rows_it_shows(qtbot) -> None:
+    """With a filter the delegate must go through the proxy: proxy row 0 is then not source row 0."""
+    from liqwatch.ui.models.table_model import KeyRole, PositionsProxy
+
+    model = PositionsModel(clock=lambda: T0)
+    model.apply_snapshot(make_snapshot(example_portfolio()))
+    proxy = PositionsProxy()
+    proxy.setSourceModel(model)
+    view = QTableView()
+    view.setModel(proxy)
+    view.setItemDelegate(CellDelegate(view, model, proxy))
+    view.resize(1400, 400)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+
+    def cell_image(row: int) -> QImage:
+        return view.viewport().grab(view.visualRect(proxy.index(row, Column.SYMBOL))).toImage()
+
+    last = proxy.rowCount() - 1
+    key = proxy.index(last, 0).data(KeyRole)
+    unfiltered = cell_image(last)
+    proxy.setFilterFixedString(model.index(model.row_for_key(key), Column.SYMBOL).data())
+    assert proxy.rowCount() >= 1 and proxy.index(0, 0).data(KeyRole) == key
+    view.viewport().repaint()
+    assert cell_image(0) == unfiltered
+    proxy.setFilterFixedString("")
+    view.viewport().repaint()
+    assert cell_image(0) != unfiltered  # the first row of the whole book is another row

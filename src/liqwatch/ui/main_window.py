@@ -134,7 +134,7 @@ class MainWindow(QMainWindow):
         self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
         self.table = QTableView()
         self.table.setModel(self.proxy)
-        self.table.setItemDelegate(CellDelegate(self.table))  # one model call per painted cell (see its module)
+        self.table.setItemDelegate(CellDelegate(self.table, self.model, self.proxy))  # see its module
         self.table.setAccessibleName("Accounts and positions")
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(column_index("distance"), Qt.SortOrder.AscendingOrder)

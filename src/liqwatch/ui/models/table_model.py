@@ -46,7 +46,6 @@ AnyIndex = QModelIndex | QPersistentModelIndex
 _ALIGN_NUMBER = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _TEXT_COMPARED = frozenset({"probability"})  # columns whose many raw values share one text
 _ALIGN_TEXT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 _FILTERED = ("account", "symbol", "side", "status", "exchange")  # what the filter box matches
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
 _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
@@ -128,11 +127,6 @@ class PositionsModel(QAbstractTableModel):
             return _ALIGN_NUMBER if spec.numeric else _ALIGN_TEXT
         return None
 
-    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return _FLAGS
-
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         r, c = index.row(), index.column()
         if not 0 <= r < len(self._rows) or not 0 <= c < len(self.columns) or not index.isValid():
@@ -173,6 +167,10 @@ class PositionsModel(QAbstractTableModel):
         return None
 
     # --- helpers --------------------------------------------------------------------------------------------
+    def cell_view(self, r: int, c: int) -> CellView:
+        """What the cell at source row `r`, column `c` shows (the `CellRole` answer, without a trip through Qt)."""
+        return self._cell_view(r, c)
+
     def _cell_view(self, r: int, c: int) -> CellView:
         """What a cell shows; kept until its row changes (clock-driven cells: recomputed every time)."""
         shown = self._shown[r]
@@ -494,6 +492,13 @@ class PositionsProxy(QSortFilterProxyModel):
         self.setFilterRole(FilterRole)
         self.setFilterKeyColumn(0)
         self.setDynamicSortFilter(True)
+
+    passthrough = True  # no filter: proxy row n is source row n (the proxy never sorts, see `sort`)
+
+    def setFilterFixedString(self, pattern: str) -> None:
+        """The filter box's slot; also keeps `passthrough` (the cell delegate's shortcut) true to the filter."""
+        self.passthrough = not pattern
+        super().setFilterFixedString(pattern)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Forward to the source model, which keeps its rows sorted (see `PositionsModel.sort`); the proxy only

@@ -16,7 +16,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt
 from PySide6.QtGui import QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from liqwatch.ui.models.table_model import CellRole, cell_font
+from liqwatch.ui.models.table_model import CellRole, PositionsModel, PositionsProxy, cell_font
 from liqwatch.ui.theme import status_icon
 
 MARGIN = 4  # px of text inset on each side (the stock delegate's focus-frame margin + 1, plus a pixel of air)
@@ -31,11 +31,24 @@ _ELIDE = Qt.TextElideMode.ElideRight
 
 
 class CellDelegate(QStyledItemDelegate):
-    """Draws text (and the status icon) from `CellRole`; falls back to the stock painting for other models."""
+    """Draws text (and the status icon) from `CellRole`; falls back to the stock painting for other models.
+
+    Given the positions model and its proxy, an unfiltered view reads the model's cell view directly (proxy row n
+    is source row n then): no trip through the proxy and Qt's index checks, a third of a repaint's Python time."""
+
+    def __init__(self, parent: Any = None, model: PositionsModel | None = None,
+                 proxy: PositionsProxy | None = None) -> None:
+        super().__init__(parent)
+        self._model = model
+        self._proxy = proxy
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
-        view: Any = index.data(CellRole)
+        model, proxy = self._model, self._proxy
+        if model is not None and proxy is not None and proxy.passthrough and index.model() is proxy:
+            view: Any = model.cell_view(index.row(), index.column())
+        else:
+            view = index.data(CellRole)
         if view is None:
             super().paint(painter, option, index)
             return
