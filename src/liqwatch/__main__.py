@@ -6,7 +6,7 @@ import sys
 
 
 def main() -> int:
-    from liqwatch.cli import SUBCOMMANDS
+    from liqwatch.subcommands import SUBCOMMANDS
 
     if len(sys.argv) > 1 and sys.argv[1] in SUBCOMMANDS:
         from liqwatch.cli import main as cli_main

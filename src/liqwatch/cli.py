@@ -20,9 +20,10 @@ from liqwatch.domain.engine import evaluate_book
 from liqwatch.domain.risk import BookRisk, FuturesRisk, MarginRisk, Risk, sort_by_risk
 from liqwatch.domain.snapshot import FeedHealth
 from liqwatch.domain.status import Status
+from liqwatch.subcommands import SUBCOMMANDS
 
 EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_UNKNOWN = 0, 1, 2, 3
-SUBCOMMANDS = ("check", "export", "watch")
+__all__ = ["SUBCOMMANDS", "main"]  # SUBCOMMANDS: re-exported; it lives apart so the window's start need not import this
 
 
 class _Parser(argparse.ArgumentParser):

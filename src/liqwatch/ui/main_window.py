@@ -392,6 +392,7 @@ class MainWindow(QMainWindow):
                 steps.append(lambda keys={r.key for r in risks}: self.history.retain(keys))
         if self._plots_dirty:
             self._plots_dirty = False
+            steps.append(self.gauges.ensure_labels)  # once: then it has nothing to do
             steps.append(self._redraw_gauges)
             steps.append(self._refresh_history_plot)
         self._plot_steps.extend(steps)

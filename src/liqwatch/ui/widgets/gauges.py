@@ -69,14 +69,19 @@ class GaugePanel(pg.PlotWidget):
                                           pen=pg.mkPen("#3d6fb6", width=3))
         plot.addItem(self._bars)
         plot.addItem(self._highlight)
-        for _ in range(MAX_LABELS):  # made now, hidden: creating them on the first big update stalled it ~30 ms
+        self.scene().sigMouseClicked.connect(self._on_click)
+        self.set_thresholds(self._thresholds)
+
+    def ensure_labels(self, count: int = MAX_LABELS) -> None:
+        """Make (hidden) label items up to `count`: about 1 ms each, so a big book makes them in a step of their
+        own before its first `set_rows` rather than inside it."""
+        plot = self.getPlotItem()
+        while len(self._labels) < min(count, MAX_LABELS):
             label = pg.TextItem(anchor=(0, 0.5))
             label.setVisible(False)
             plot.addItem(label)
             self._labels.append(label)
             self._label_state.append(None)
-        self.scene().sigMouseClicked.connect(self._on_click)
-        self.set_thresholds(self._thresholds)
 
     def set_thresholds(self, thresholds: Thresholds) -> None:
         self._thresholds = thresholds
@@ -107,6 +112,7 @@ class GaugePanel(pg.PlotWidget):
         self._bars.setOpts(x0=np.zeros(n), y=y, width=width, height=0.7, brushes=brushes,
                            pens=[self._no_pen] * n)
         text_colour = "#e6e6e6" if is_dark(self.palette()) else "#202124"
+        self.ensure_labels(n)
         prefix = "what-if · " if what_if else ""
         for i, label in enumerate(self._labels):
             if i >= n:
