@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QApplication
 
 from liqwatch.domain.snapshot import BookSnapshot
+from liqwatch.ui.busy_gate import GUI_BUSY
 from liqwatch.ui.notifier import Notification, Notifier, batch_notification
 
 if TYPE_CHECKING:
@@ -62,6 +63,10 @@ class AlertCenter(QObject):
 
     @Slot(object)
     def on_snapshot(self, snapshot: BookSnapshot) -> None:
+        with GUI_BUSY.busy():  # the poller's per-row work waits while alerts are worked out (see `busy_gate`)
+            self._on_snapshot(snapshot)
+
+    def _on_snapshot(self, snapshot: BookSnapshot) -> None:
         received = time.perf_counter()
         self.last_snapshot = snapshot
         now = self._clock()
