@@ -100,7 +100,7 @@ class MainWindow(QMainWindow):
         self._plots_timer.start()
         self._history_time = float("-inf")  # snapshot time of the last history sample
         self._history_pending = False  # big books: a snapshot waits to be sampled by `_plots_timer`
-        self._plot_steps: deque[Callable[[], None]] = deque()  # big books: the plots work, one step per event
+        self._steps: deque[Callable[[], None]] = deque()  # heavy GUI work, one step per event (see `_run_step`)
         self._step_timer = QTimer(self, singleShot=True, interval=STEP_GAP_MS)  # runs `_run_step`
         self._step_timer.timeout.connect(self._run_step)
         self._table_paint_timer = QTimer(self, singleShot=True, interval=1)  # see `_run_step`
@@ -313,8 +313,12 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _refresh_ages(self) -> None:
-        with GUI_BUSY.busy():
-            self.model.refresh_live_columns()
+        """Once a second: the data-age column, as a heavy step of its own (its repaint must not land in the same
+        pass of the event loop as a plot's, see `_run_step`)."""
+        if self.model.refresh_live_columns not in self._steps:
+            self._steps.append(self.model.refresh_live_columns)
+        if not self._step_timer.isActive():
+            self._run_step()
 
     def apply_snapshot(self, snapshot: BookSnapshot, batch: TableBatch | None = None) -> None:
         """Show one snapshot now: table (as a batch), gauges, history, status bar, what-if.
@@ -378,8 +382,8 @@ class MainWindow(QMainWindow):
         the event loop, back to back with the repaints they cause: one long stall instead of several short ones
         (`benchmarks/bench_gui.py` measured 60–120 ms)."""
         snapshot = self.snapshot
-        if self._plot_steps or snapshot is None:
-            return  # the previous round is still running
+        if snapshot is None or any(getattr(step, "__self__", None) is not self.model for step in self._steps):
+            return  # the previous round is still running (a queued age refresh does not count)
         steps: list[Callable[[], None]] = []
         if self._history_pending:
             self._history_pending = False
@@ -395,8 +399,8 @@ class MainWindow(QMainWindow):
             steps.append(self.gauges.ensure_labels)  # once: then it has nothing to do
             steps.append(self._redraw_gauges)
             steps.append(self._refresh_history_plot)
-        self._plot_steps.extend(steps)
-        if self._plot_steps and not self._step_timer.isActive():
+        self._steps.extend(steps)
+        if self._steps and not self._step_timer.isActive():
             self._step_timer.start()
 
     @Slot()
@@ -420,10 +424,10 @@ class MainWindow(QMainWindow):
                     self.apply_snapshot(pending.snapshot, pending)
                 else:
                     self.apply_snapshot(pending)
-            elif self._plot_steps:
-                self._plot_steps.popleft()()
+            elif self._steps:
+                self._steps.popleft()()
             self._hold_until_idle()  # what the step set off (layout, pyqtgraph's scene updates) runs after it
-        if self._pending is not None or self._plot_steps:
+        if self._pending is not None or self._steps:
             self._step_timer.start(STEP_GAP_MS)
 
     def _hold_until_idle(self) -> None:
