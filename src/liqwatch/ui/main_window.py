@@ -100,7 +100,8 @@ class MainWindow(QMainWindow):
         self._plots_timer.start()
         self._history_time = float("-inf")  # snapshot time of the last history sample
         self._history_pending = False  # big books: a snapshot waits to be sampled by `_plots_timer`
-        self._steps: deque[Callable[[], None]] = deque()  # heavy GUI work, one step per event (see `_run_step`)
+        self._steps: deque[Callable[[], None]] = deque()  # big books: plot and history steps (see `_run_step`)
+        self._ages_due = False  # the data-age column waits for its step (see `_refresh_ages`)
         self._step_timer = QTimer(self, singleShot=True, interval=STEP_GAP_MS)  # runs `_run_step`
         self._step_timer.timeout.connect(self._run_step)
         self._table_paint_timer = QTimer(self, singleShot=True, interval=1)  # see `_run_step`
@@ -301,8 +302,8 @@ class MainWindow(QMainWindow):
     @Slot()
     def _apply_pending(self) -> None:
         """The coalescing timer: apply the newest snapshot, as the next heavy step (see `_run_step`)."""
-        if self._pending is not None and not self._step_timer.isActive():
-            self._run_step()
+        if self._pending is not None:
+            self._kick()
 
     def event(self, event: QEvent) -> bool:
         """Repaints of the window (one `UpdateRequest` paints every dirty widget) hold the workers back."""
@@ -315,10 +316,8 @@ class MainWindow(QMainWindow):
     def _refresh_ages(self) -> None:
         """Once a second: the data-age column, as a heavy step of its own (its repaint must not land in the same
         pass of the event loop as a plot's, see `_run_step`)."""
-        if self.model.refresh_live_columns not in self._steps:
-            self._steps.append(self.model.refresh_live_columns)
-        if not self._step_timer.isActive():
-            self._run_step()
+        self._ages_due = True
+        self._kick()
 
     def apply_snapshot(self, snapshot: BookSnapshot, batch: TableBatch | None = None) -> None:
         """Show one snapshot now: table (as a batch), gauges, history, status bar, what-if.
@@ -378,12 +377,12 @@ class MainWindow(QMainWindow):
     @Slot()
     def _redraw_plots_if_dirty(self) -> None:
         """Once a second for a big book: sample the history and redraw the plots as a queue of small steps, each
-        in an event of its own with a real (1 ms) timer in between. Zero-delay calls would all run in one pass of
-        the event loop, back to back with the repaints they cause: one long stall instead of several short ones
+        run by `_run_step` in an event of its own. Zero-delay calls would all run in one pass of the event loop,
+        back to back with the repaints they cause: one long stall instead of several short ones
         (`benchmarks/bench_gui.py` measured 60–120 ms)."""
         snapshot = self.snapshot
-        if snapshot is None or any(getattr(step, "__self__", None) is not self.model for step in self._steps):
-            return  # the previous round is still running (a queued age refresh does not count)
+        if snapshot is None or self._steps:
+            return  # the previous round is still running
         steps: list[Callable[[], None]] = []
         if self._history_pending:
             self._history_pending = False
@@ -400,15 +399,20 @@ class MainWindow(QMainWindow):
             steps.append(self._redraw_gauges)
             steps.append(self._refresh_history_plot)
         self._steps.extend(steps)
-        if self._steps and not self._step_timer.isActive():
-            self._step_timer.start()
+        if self._steps:
+            self._kick()
+
+    def _kick(self) -> None:
+        """Run the next heavy step now if the event loop has had its breather, else when it has."""
+        if not self._step_timer.isActive():
+            self._run_step()
 
     @Slot()
     def _run_step(self) -> None:
-        """Run one heavy piece of GUI work (a pending snapshot first, else the next plot step), but only once the
-        event loop has been idle for `STEP_GAP_MS` since the last one and the repaint it caused. Otherwise two of
-        them, or one and the previous one's repaint, would run in the same pass of the event loop: for the trader,
-        a window that does not react for their sum."""
+        """Run one heavy piece of GUI work (a pending snapshot first, then the data ages, then the next plot step),
+        but only once the event loop has been idle for `STEP_GAP_MS` since the last one and the repaint it caused.
+        Otherwise two of them, or one and the previous one's repaint, would run in the same pass of the event loop:
+        for the trader, a window that does not react for their sum."""
         wait_ms = STEP_GAP_MS - GUI_BUSY.idle_for() * 1000.0
         if wait_ms > 0.5:
             self._step_timer.start(math.ceil(wait_ms))
@@ -424,10 +428,13 @@ class MainWindow(QMainWindow):
                     self.apply_snapshot(pending.snapshot, pending)
                 else:
                     self.apply_snapshot(pending)
+            elif self._ages_due:
+                self._ages_due = False
+                self.model.refresh_live_columns()
             elif self._steps:
                 self._steps.popleft()()
             self._hold_until_idle()  # what the step set off (layout, pyqtgraph's scene updates) runs after it
-        if self._pending is not None or self._steps:
+        if self._pending is not None or self._ages_due or self._steps:
             self._step_timer.start(STEP_GAP_MS)
 
     def _hold_until_idle(self) -> None:
