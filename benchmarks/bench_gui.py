@@ -12,8 +12,11 @@ coalescing timer then applies them. Measured, on the main thread:
   from `SETTLE_S` after the first snapshot was applied (the book is then in the window, as the issue puts it);
   per run the maximum, then the median over runs. The initial load (first apply, its repaint, the first
   selection and plots) is reported apart as `gui_first_load_stall_ms`.
-- `gui_apply_median_ms`: the duration of `MainWindow.apply_snapshot` itself (table batch, gauges, history, status
-  bar), median over every steady-state apply of every run.
+  Details: `gui_stall_p99_ms` (99th percentile of the probe's lateness, median over runs) and
+  `gui_top_stalls_ms` (each run's five worst), to tell a typical poll from an outlier.
+- `gui_apply_median_ms`: the duration of `MainWindow.apply_snapshot` itself (the table batch and status bar; for
+  a book this big the plots and the history sampling are separate steps, which the stall figure includes), median
+  over every steady-state apply of every run.
 - `gui_emit_to_applied_median_ms` (detail): from the worker's emit to `snapshot_applied`, which includes waiting
   for the coalescing timer (0–100 ms by design), so it is reported apart.
 - `gui_first_apply_ms` (detail): the initial load of the whole book into an empty table.
