@@ -200,9 +200,19 @@ def test_no_tray_means_banner_and_visible_note(qtbot, monkeypatch) -> None:
         assert wiring.dock is not None and wiring.dock.model.rowCount() == 4
         wiring.banner.dismiss_button.click()
         assert not wiring.banner.isVisible()
+        # the alerts reached the database through the writer thread, not the GUI thread
+        from liqwatch.store.alert_log import AlertLog
+        from liqwatch.store.db import open_database
+
+        assert wiring.store is not None and wiring.store.flush(5.0)
+        conn = open_database()
+        try:
+            assert AlertLog(conn).count() == wiring.dock.model.rowCount() == 4
+        finally:
+            conn.close()
     finally:
         if wiring.store is not None:
-            wiring.store[1].close()
+            wiring.store.close()
         wiring_module._instance.release()  # type: ignore[union-attr]
         monkeypatch.setattr(wiring_module, "_instance", None)
 

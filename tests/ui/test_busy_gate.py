@@ -66,3 +66,11 @@ def test_a_long_busy_spell_cannot_starve_a_worker() -> None:
         start = time.monotonic()
         gate.wait_idle()  # the spell is already older than max_hold_s: no further waiting
         assert time.monotonic() - start < 0.05
+
+
+def test_a_spell_left_open_stops_counting_as_busy_for_the_windows_steps() -> None:
+    gate = BusyGate(max_hold_s=0.05)
+    gate.hold()  # never released, e.g. by a bug
+    assert gate.idle_for() == 0.0
+    time.sleep(0.12)
+    assert gate.idle_for() >= 0.05  # the window's step gap is measured from when the spell stopped counting

@@ -21,6 +21,7 @@ def window(qtbot) -> MainWindow:
     w = MainWindow(Settings(), portfolio)
     qtbot.addWidget(w)
     w.apply_snapshot(make_snapshot(portfolio))
+    qtbot.waitUntil(lambda: bool(w.gauges.keys) and not w._steps, timeout=2000)  # the plots are steps of their own
     return w
 
 

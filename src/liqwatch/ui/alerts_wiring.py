@@ -175,7 +175,7 @@ def install_alerts(app: QApplication, window: QMainWindow, poller: Any, settings
         if wiring.hooks is not None:
             wiring.hooks.close(timeout=2.0)
         if wiring.store is not None:
-            wiring.store[1].close()
+            wiring.store.close()  # writes what is still queued
         if _instance is not None:
             _instance.release()
 
@@ -185,23 +185,29 @@ def install_alerts(app: QApplication, window: QMainWindow, poller: Any, settings
 
 
 def _attach_store(center: AlertCenter, dock: AlertLogDock, status: Any) -> Any:
-    """Persist alerts and acknowledgements in the database and show the earlier ones; absent store → memory only."""
+    """Persist alerts and acknowledgements in the database and show the earlier ones; absent store → memory only.
+
+    The writes go through `AlertLogWriter`, on its own thread: each is fsynced, and alerts fire during a crash."""
     try:
         from liqwatch.store.alert_log import AlertLog
+        from liqwatch.store.alert_log_writer import AlertLogWriter
         from liqwatch.store.db import open_database
     except ImportError:
         return None
     try:
         conn = open_database()
-        store = AlertLog(conn)
-        dock.add_alerts(store.recent(STORE_HISTORY_ROWS))
+        try:
+            dock.add_alerts(AlertLog(conn).recent(STORE_HISTORY_ROWS))
+        finally:
+            conn.close()
+        writer = AlertLogWriter()
     except Exception as exc:
         log.exception("cannot open the alert log")
         status.showMessage(f"Alert log not saved: {exc}", 15_000)
         return None
-    center.sinks.append(store.append)
-    dock.acknowledged.connect(lambda ids: store.acknowledge(ids, time.time()))
-    return (store, conn)
+    center.sinks.append(writer.append)
+    dock.acknowledged.connect(lambda ids: writer.acknowledge(ids, time.time()))
+    return writer
 
 
 def _attach_hooks(center: AlertCenter, settings: Settings, status: Any, wiring: AlertsWiring) -> Any:

@@ -64,8 +64,12 @@ class BusyGate:
             self._idle.set()
 
     def idle_for(self) -> float:
-        """Seconds since the last busy spell ended (0 while busy)."""
-        return 0.0 if self._depth else time.monotonic() - self._ended
+        """Seconds since the last busy spell ended (0 while busy). A spell older than `max_hold_s` counts as over,
+        as it does for `wait_idle`: a spell left open by mistake must not hold the window's own work back."""
+        now = time.monotonic()
+        if self._depth and now - self._since < self.max_hold_s:
+            return 0.0
+        return now - (self._since + self.max_hold_s if self._depth else self._ended)
 
     def wait_idle(self) -> None:
         """Called by workers between chunks of work: return at once if the GUI is idle, else when it is (or when

@@ -106,7 +106,6 @@ class MainWindow(QMainWindow):
         self._step_timer.timeout.connect(self._run_step)
         self._table_paint_timer = QTimer(self, singleShot=True, interval=1)  # see `_run_step`
         self._table_paint_timer.timeout.connect(lambda: self.table.setUpdatesEnabled(True))
-        self._held = 0  # busy spells of `GUI_BUSY` that last until the event loop has caught up (`_hold_until_idle`)
         # (key, since) -> (times, values, references) from the store's history; set by `ui.main` when there is one
         self.history_source: Callable[[str, float], tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
         self._stored: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray] | None] = {}
@@ -369,8 +368,11 @@ class MainWindow(QMainWindow):
         # out now folds both into the one pending paint.
         self.table.executeDelayedItemsLayout()
         self._shocked = shocked
-        if from_poll and len(snapshot.risk) > PLOT_EVERY_POLL_ROWS:
-            self._plots_dirty = True  # the plots timer redraws them in an event of their own
+        if from_poll:
+            if len(snapshot.risk) > PLOT_EVERY_POLL_ROWS:
+                self._plots_dirty = True  # the plots timer queues them, once a second
+            else:
+                self._queue_plot_steps()  # every poll, but each plot in a step of its own
             return
         self._redraw_plots()
 
@@ -382,7 +384,7 @@ class MainWindow(QMainWindow):
         (`benchmarks/bench_gui.py` measured 60–120 ms)."""
         snapshot = self.snapshot
         if snapshot is None or self._steps:
-            return  # the previous round is still running
+            return  # the previous round is still running (the flags keep: the next tick takes them)
         steps: list[Callable[[], None]] = []
         if self._history_pending:
             self._history_pending = False
@@ -393,14 +395,18 @@ class MainWindow(QMainWindow):
                     chunk = risks[start:start + HISTORY_CHUNK_ROWS]
                     steps.append(lambda chunk=chunk, t=snapshot.time: self._sample_rows(chunk, t))
                 steps.append(lambda keys={r.key for r in risks}: self.history.retain(keys))
+        self._steps.extend(steps)
         if self._plots_dirty:
             self._plots_dirty = False
-            steps.append(self.gauges.ensure_labels)  # once: then it has nothing to do
-            steps.append(self._redraw_gauges)
-            steps.append(self._refresh_history_plot)
-        self._steps.extend(steps)
+            self._queue_plot_steps()
         if self._steps:
             self._kick()
+
+    def _queue_plot_steps(self) -> None:
+        """Redraw the gauges and the history plot, each as a step (see `_run_step`), unless already queued."""
+        if self._redraw_gauges not in self._steps:
+            self._steps.extend((self.gauges.ensure_labels, self._redraw_gauges, self._refresh_history_plot))
+        self._kick()
 
     def _kick(self) -> None:
         """Run the next heavy step now if the event loop has had its breather, else when it has."""
@@ -439,16 +445,10 @@ class MainWindow(QMainWindow):
 
     def _hold_until_idle(self) -> None:
         """Keep the workers deferring to this thread until the events a step posts (the view's layout, the plots'
-        scene updates and the repaints they force) have run: the release is posted after them."""
+        scene updates and the repaints they force) have run: the release is posted after them. It is posted
+        without this window as its context, so it runs even if the window is gone by then."""
         GUI_BUSY.hold()
-        self._held += 1
-        QTimer.singleShot(0, self, self._release_held)
-
-    @Slot()
-    def _release_held(self) -> None:
-        while self._held:
-            self._held -= 1
-            GUI_BUSY.release()
+        QTimer.singleShot(0, GUI_BUSY.release)
 
     def _redraw_plots(self) -> None:
         self._plots_dirty = False
