@@ -480,21 +480,19 @@ class CompiledBook:
         prob = np.where(np.isnan(liq), np.where(np.isnan(vol), np.nan, 0.0), prob)
         prob = np.where(is_crossed, 1.0, prob)
 
+        out = {
+            "f_liq": liq, "f_distance": distance, "f_ratio": ratio, "f_mm": mm, "f_upnl": upnl,
+            "f_balance": balance, "f_notional": notional, "f_leverage": leverage, "f_prob": prob,
+        }
+        if blind.any():  # usually nothing is blind: then there is nothing to blank (each array is this call's own)
+            out = {name: np.where(blind, np.nan, values) for name, values in out.items()}
         nan = np.full(n, np.nan)
         return {
+            **out,
             "f_status": status,
             "f_mark": np.where(known, mark, np.nan),
-            "f_liq": np.where(blind, nan, liq),
-            "f_distance": np.where(blind, nan, distance),
-            "f_ratio": np.where(blind, nan, ratio),
-            "f_mm": np.where(blind, nan, mm),
             "f_mmr": self.mmr[rows, bracket] if n else nan,
             "f_cum": self.cum[rows, bracket] if n else nan,
-            "f_upnl": np.where(blind, nan, upnl),
-            "f_balance": np.where(blind, nan, balance),
-            "f_notional": np.where(blind, nan, notional),
-            "f_leverage": np.where(blind, nan, leverage),
             "f_vol": vol,
-            "f_prob": np.where(blind, nan, prob),
             "f_blind": blind,
         }
