@@ -104,3 +104,17 @@ def test_a_writer_never_closed_still_writes_at_exit_and_lets_the_process_end(tmp
     conn = open_database(path)
     assert AlertLog(conn).count() == 20
     conn.close()
+
+
+def test_the_connection_thread_helper_reports_an_open_failure_in_the_callers_thread(tmp_path) -> None:
+    from liqwatch.store.db import start_connection_thread
+
+    served = []
+    thread = start_connection_thread(tmp_path / "ok.sqlite3", served.append, name="t", daemon=True)
+    thread.join(5)
+    assert len(served) == 1  # ran once with its own connection, which is closed afterwards
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    with pytest.raises(Exception):  # noqa: B017 - whatever sqlite raises for a folder
+        start_connection_thread(folder, served.append, name="t", daemon=True)
+    assert len(served) == 1

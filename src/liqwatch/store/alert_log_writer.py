@@ -13,13 +13,14 @@ from __future__ import annotations
 import atexit
 import logging
 import queue
+import sqlite3
 import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from liqwatch.store.alert_log import AlertLog
-from liqwatch.store.db import open_database
+from liqwatch.store.db import start_connection_thread
 
 log = logging.getLogger(__name__)
 
@@ -30,19 +31,11 @@ class AlertLogWriter:
     """Background writer for `AlertLog`. Use as a context manager or call `close()`."""
 
     def __init__(self, path: str | Path | None = None) -> None:
-        self._path = path
         self._queue: queue.Queue[object] = queue.Queue()
         self._closed = False
         self.errors = 0
         self.written = 0
-        self._ready = threading.Event()
-        self._open_error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="liqwatch-alert-log", daemon=True)
-        self._thread.start()
-        self._ready.wait()
-        if self._open_error is not None:
-            self._thread.join()
-            raise self._open_error
+        self._thread = start_connection_thread(path, self._serve, name="liqwatch-alert-log", daemon=True)
         atexit.register(self.close)
 
     def append(self, alerts: Iterable[Any] | Any) -> None:
@@ -79,30 +72,20 @@ class AlertLogWriter:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _run(self) -> None:
-        try:
-            conn = open_database(self._path)
-        except BaseException as exc:  # reported to the constructor's caller
-            self._open_error = exc
-            self._ready.set()
-            return
-        self._ready.set()
+    def _serve(self, conn: sqlite3.Connection) -> None:
         store = AlertLog(conn)
-        try:
-            while True:
-                item = self._queue.get()
-                if item is _STOP:
-                    break
-                kind, *args = item  # type: ignore[misc]
-                try:
-                    if kind == "append":
-                        self.written += store.append(args[0])
-                    elif kind == "acknowledge":
-                        store.acknowledge(args[0], args[1])
-                    elif kind == "flush":
-                        args[0].set()
-                except Exception:  # logged and counted; the next alerts are still stored
-                    self.errors += 1
-                    log.exception("could not store %s in the alert log", kind)
-        finally:
-            conn.close()
+        while True:
+            item = self._queue.get()
+            if item is _STOP:
+                break
+            kind, *args = item  # type: ignore[misc]
+            try:
+                if kind == "append":
+                    self.written += store.append(args[0])
+                elif kind == "acknowledge":
+                    store.acknowledge(args[0], args[1])
+                elif kind == "flush":
+                    args[0].set()
+            except Exception:  # logged and counted; the next alerts are still stored
+                self.errors += 1
+                log.exception("could not store %s in the alert log", kind)

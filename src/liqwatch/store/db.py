@@ -20,7 +20,8 @@ where each all-or-nothing unit starts and ends.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -80,3 +81,33 @@ def durable_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection
             yield conn
     finally:
         conn.execute("PRAGMA synchronous = NORMAL")
+
+
+def start_connection_thread(path: str | Path | None, serve: Callable[[sqlite3.Connection], None], *, name: str,
+                            daemon: bool) -> threading.Thread:
+    """Start a thread that opens its own connection to the database (SQLite connections belong to their thread),
+    runs `serve(conn)` and closes it. A failure to open is raised here, in the caller's thread, so a writer that
+    cannot write says so when it is made rather than failing quietly later."""
+    ready = threading.Event()
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            conn = open_database(path)
+        except BaseException as exc:  # reported to the caller below
+            failure.append(exc)
+            ready.set()
+            return
+        ready.set()
+        try:
+            serve(conn)
+        finally:
+            conn.close()
+
+    thread = threading.Thread(target=run, name=name, daemon=daemon)
+    thread.start()
+    ready.wait()
+    if failure:
+        thread.join()
+        raise failure[0]
+    return thread

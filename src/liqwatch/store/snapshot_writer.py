@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from liqwatch.domain.snapshot import BookSnapshot
-from liqwatch.store.db import open_database
+from liqwatch.store.db import start_connection_thread
 from liqwatch.store.history import HistoryStore, RetentionPolicy
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,6 @@ class SnapshotWriter:
         on_commit: Callable[[int], None] | None = None,
     ) -> None:
         """`on_commit(total_rows)` is called on the writer thread after each committed batch."""
-        self._path = path
         self._queue: queue.Queue[object] = queue.Queue(maxsize=max_queue)
         self._batch_size = batch_size
         self._retention = retention or RetentionPolicy()
@@ -58,14 +57,7 @@ class SnapshotWriter:
         self.errors = 0
         self.last_error: str | None = None
         self._closed = False
-        self._ready = threading.Event()
-        self._open_error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="liqwatch-snapshot-writer", daemon=False)
-        self._thread.start()
-        self._ready.wait()
-        if self._open_error is not None:
-            self._thread.join()
-            raise self._open_error
+        self._thread = start_connection_thread(path, self._serve, name="liqwatch-snapshot-writer", daemon=False)
 
     # -- producer side ---------------------------------------------------------------------------------------
     def submit(self, snapshot: BookSnapshot) -> bool:
@@ -115,53 +107,43 @@ class SnapshotWriter:
         return self._queue.qsize()
 
     # -- writer thread ---------------------------------------------------------------------------------------
-    def _run(self) -> None:
-        try:
-            conn = open_database(self._path)
-        except BaseException as exc:  # reported to the constructor's caller
-            self._open_error = exc
-            self._ready.set()
-            return
-        self._ready.set()
+    def _serve(self, conn: sqlite3.Connection) -> None:
         store = HistoryStore(conn)
         next_compact = self._clock() if self._compact_every is not None else None
-        try:
-            stopping = False
-            while not stopping:
-                timeout = None if next_compact is None else max(0.0, next_compact - self._clock())
-                try:
-                    first = self._queue.get(timeout=timeout)
-                except queue.Empty:
-                    first = None
-                batch: list[BookSnapshot] = []
-                taken = 0
-                if first is not None:
-                    taken = 1
-                    if first is _STOP:
+        stopping = False
+        while not stopping:
+            timeout = None if next_compact is None else max(0.0, next_compact - self._clock())
+            try:
+                first = self._queue.get(timeout=timeout)
+            except queue.Empty:
+                first = None
+            batch: list[BookSnapshot] = []
+            taken = 0
+            if first is not None:
+                taken = 1
+                if first is _STOP:
+                    stopping = True
+                else:
+                    batch.append(first)  # type: ignore[arg-type]
+                while len(batch) < self._batch_size and not stopping:
+                    try:
+                        item = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    taken += 1
+                    if item is _STOP:
                         stopping = True
                     else:
-                        batch.append(first)  # type: ignore[arg-type]
-                    while len(batch) < self._batch_size and not stopping:
-                        try:
-                            item = self._queue.get_nowait()
-                        except queue.Empty:
-                            break
-                        taken += 1
-                        if item is _STOP:
-                            stopping = True
-                        else:
-                            batch.append(item)  # type: ignore[arg-type]
-                try:
-                    if batch:
-                        self._write(store, batch)
-                finally:
-                    for _ in range(taken):
-                        self._queue.task_done()
-                if next_compact is not None and self._clock() >= next_compact and not stopping:
-                    self._compact(store)
-                    next_compact = self._clock() + float(self._compact_every or 0)
-        finally:
-            conn.close()
+                        batch.append(item)  # type: ignore[arg-type]
+            try:
+                if batch:
+                    self._write(store, batch)
+            finally:
+                for _ in range(taken):
+                    self._queue.task_done()
+            if next_compact is not None and self._clock() >= next_compact and not stopping:
+                self._compact(store)
+                next_compact = self._clock() + float(self._compact_every or 0)
 
     def _write(self, store: HistoryStore, batch: list[BookSnapshot]) -> None:
         try:
