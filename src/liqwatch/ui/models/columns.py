@@ -33,8 +33,9 @@ from liqwatch.ui.theme import STATUS_LABELS
 class Row(NamedTuple):
     """What one table row shows: the risk record and where its prices came from.
 
-    A `NamedTuple` rather than a frozen dataclass: a 2,000-row book builds 2,000 of these per poll on the GUI
-    thread, and tuple construction is several times cheaper than a frozen dataclass's `__init__`."""
+    A `NamedTuple` rather than a frozen dataclass: a 2,000-row book builds 2,000 of these per poll (in the poller
+    thread, see `table_batch`), and tuple construction is several times cheaper than a frozen dataclass's
+    `__init__`."""
 
     risk: Risk
     stale: bool = False

@@ -3,7 +3,8 @@
 One row per margin account and per futures position (keys `MarginRisk.key` / `FuturesRisk.key`). A snapshot is
 applied as one batch: rows are removed/inserted only when the set of keys changes, and `dataChanged` is emitted
 for the rectangles of cells whose shown text or style actually changed, so views repaint only what moved and the
-selection and scroll position survive. The model formats; it never computes risk.
+selection and scroll position survive. The model formats; it never computes risk. For polls, the rows, their order
+and which of them changed arrive ready-made from the poller thread (`TableBatch`), so applying one is a swap.
 """
 
 from __future__ import annotations
