@@ -133,19 +133,19 @@ class PositionsModel(QAbstractTableModel):
         if not 0 <= r < len(self._rows) or not 0 <= c < len(self.columns) or not index.isValid():
             return None
         if role == _DISPLAY:
-            return self._cell_view(r, c).text
+            return self.cell_view(r, c).text
         if role == _FOREGROUND:
-            return self._cell_view(r, c).foreground
+            return self.cell_view(r, c).foreground
         if role == _ALIGNMENT:
-            return self._cell_view(r, c).alignment
+            return self.cell_view(r, c).alignment
         if role == _FONT:
-            style = self._cell_view(r, c).font
+            style = self.cell_view(r, c).font
             return cell_font(style) if style is not None else None
         if role == _DECORATION:
-            status = self._cell_view(r, c).status
+            status = self.cell_view(r, c).status
             return status_icon(status) if status is not None else None
         if role == CellRole:
-            return self._cell_view(r, c)
+            return self.cell_view(r, c)
         if role == FilterRole:
             return self._filter_text(r)
         row = self._rows[r]
@@ -158,7 +158,7 @@ class PositionsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(spec, row)
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{spec.header}: {self._cell_view(r, c).text}"
+            return f"{spec.header}: {self.cell_view(r, c).text}"
         if role == KeyRole:
             return row.risk.key
         if role == RiskRole:
@@ -169,11 +169,8 @@ class PositionsModel(QAbstractTableModel):
 
     # --- helpers --------------------------------------------------------------------------------------------
     def cell_view(self, r: int, c: int) -> CellView:
-        """What the cell at source row `r`, column `c` shows (the `CellRole` answer, without a trip through Qt)."""
-        return self._cell_view(r, c)
-
-    def _cell_view(self, r: int, c: int) -> CellView:
-        """What a cell shows; kept until its row changes (clock-driven cells: recomputed every time)."""
+        """What the cell at source row `r`, column `c` shows (the `CellRole` answer, also read directly by the
+        delegate); kept until its row changes (clock-driven cells: recomputed every time)."""
         shown = self._shown[r]
         if shown is None:
             shown = self._shown[r] = [None] * (len(self.columns) + 1)
@@ -305,20 +302,8 @@ class PositionsModel(QAbstractTableModel):
         shown = self._shown
         for key in changed:
             shown[index[key]] = None
-        if len(changed) <= CELL_DIFF_LIMIT:
-            cells: dict[int, list[int]] = {}
-            for key in changed:
-                old, row = old_rows[old_index[key]], rows[index[key]]
-                cols = [c for c, spec in enumerate(self.columns)
-                        if not spec.live and self._cell(spec, old) != self._cell(spec, row)]
-                if cols:
-                    cells[index[key]] = cols
-            self._emit_changed(cells)
-        else:
-            last_column = len(self.columns) - 1
-            runs = batch.changed_runs or blocks(sorted(index[key] for key in changed))
-            for first, last in runs:
-                self.dataChanged.emit(self.index(first, 0), self.index(last, last_column))
+        self._signal_changed([(old_rows[old_index[key]], rows[index[key]]) for key in changed],
+                             batch.changed_runs)
 
     def apply_rows(self, new_rows: list[Row], presorted: bool = False) -> None:
         """Make `new_rows` the table: removals, insertions, changed cells, then the sort order.
@@ -366,6 +351,12 @@ class PositionsModel(QAbstractTableModel):
         elif self._sort_column >= 0:
             self._resort()
         # 5. signal the changed cells where they now are
+        self._signal_changed(changed)
+
+    def _signal_changed(self, changed: list[tuple[Row, Row]], runs: Sequence[tuple[int, int]] = ()) -> None:
+        """`dataChanged` for the changed rows (old, new), at their current positions (`runs`: those positions as
+        runs, if already worked out)."""
+        index = self._index
         if len(changed) <= CELL_DIFF_LIMIT:
             # few rows moved: find exactly the cells whose raw value (or text, see `_cell`) changed
             cells: dict[int, list[int]] = {}
@@ -373,14 +364,14 @@ class PositionsModel(QAbstractTableModel):
                 cols = [c for c, spec in enumerate(self.columns)
                         if not spec.live and self._cell(spec, old) != self._cell(spec, row)]
                 if cols:
-                    cells[self._index[row.risk.key]] = cols
+                    cells[index[row.risk.key]] = cols
             self._emit_changed(cells)
-        else:
-            # the whole market moved: diffing every cell of a big book in Python would stall the GUI thread, so
-            # each run of changed rows is signalled as one rectangle; the view re-reads only the visible cells
-            last_column = len(self.columns) - 1
-            for first, last in blocks(sorted(self._index[row.risk.key] for _, row in changed)):
-                self.dataChanged.emit(self.index(first, 0), self.index(last, last_column))
+            return
+        # the whole market moved: diffing every cell of a big book in Python would stall the GUI thread, so each
+        # run of changed rows is signalled as one rectangle; the view re-reads only the visible cells
+        last_column = len(self.columns) - 1
+        for first, last in runs or blocks(sorted(index[row.risk.key] for _, row in changed)):
+            self.dataChanged.emit(self.index(first, 0), self.index(last, last_column))
 
     # --- sorting ----------------------------------------------------------------------------------------------
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
