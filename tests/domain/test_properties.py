@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
+import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -20,6 +21,17 @@ from tests.domain.books import margin_book, position, single
 prices = st.floats(min_value=0.01, max_value=1e6)
 sizes = st.floats(min_value=1e-3, max_value=1e4)
 rates = st.floats(min_value=0.001, max_value=0.1)
+
+
+@st.composite
+def hand_made_tables(draw: st.DrawFn) -> tuple[Bracket, ...]:
+    """1–5 tiers with rising floors and any maintenance amounts: a cum chain that is off (as a hand-typed table may
+    be) can make no tier, or several, self-consistent, which is where "the first consistent tier" matters."""
+    floor, tiers = 0.0, []
+    for _ in range(draw(st.integers(1, 5))):
+        tiers.append(Bracket(floor, draw(rates), draw(st.floats(0, 5000))))
+        floor += draw(st.floats(1, 100000))
+    return tuple(tiers)
 
 
 @given(entry=prices, qty=sizes, mmr=rates, lev_frac=st.floats(0.01, 0.99), short=st.booleans(),
@@ -113,6 +125,7 @@ def books(draw: st.DrawFn) -> tuple[Portfolio, dict[str, float], dict[str, float
             brackets = draw(st.one_of(
                 st.just(table.lookup(symbol, inverse)),
                 st.builds(lambda r, c: (Bracket(0, r, c),), rates, st.floats(0, 100)),
+                hand_made_tables(),
             ))
             mode = draw(st.sampled_from(["cross", "isolated"]))
             entry = draw(st.floats(10, 100000))
@@ -161,3 +174,37 @@ def test_vectorised_engine_agrees_with_the_scalar_reference(case: tuple) -> None
     for s, v in zip(scalar, vector, strict=True):
         for name in s.__dataclass_fields__:
             assert _close(getattr(s, name), getattr(v, name)), (name, getattr(s, name), getattr(v, name), s)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_the_bracket_scan_picks_what_every_bracket_at_once_picks(data: st.DataObject) -> None:
+    """`CompiledBook._liquidation_prices` scans tier by tier over the rows still open and skips rows that cannot
+    have a positive price; the plain way computes every (tier, row) price and takes the first consistent one, else
+    the tier at the mark. Both must give the same tier and the same bits, whatever the balances."""
+    table = default_brackets()
+    positions = []
+    for _ in range(data.draw(st.integers(1, 12))):
+        symbol, inverse = data.draw(st.sampled_from(SYMBOLS))
+        brackets = data.draw(st.one_of(st.just(table.lookup(symbol, inverse)), hand_made_tables()))
+        positions.append(position(symbol, data.draw(st.sampled_from(["long", "short"])),
+                                  data.draw(st.floats(0.01, 50)), data.draw(st.floats(10, 100000)), "isolated",
+                                  wallet=1.0, brackets=brackets, contract_size=100 if inverse else 1))
+    book = CompiledBook(Portfolio(futures_accounts=(FuturesAccount("f", "USDT", 0.0, tuple(positions)),)))
+    n, k = book.n_futures, book.floors.shape[0]
+    magnitudes = st.floats(-1e7, 1e7)
+    a0 = np.asarray(data.draw(st.lists(magnitudes, min_size=n, max_size=n)))
+    b0 = np.asarray(data.draw(st.lists(st.one_of(magnitudes, st.floats(-2, 2)), min_size=n, max_size=n)))
+    at_mark = np.asarray([data.draw(st.integers(0, max(0, len(p.brackets) - 1))) for p in positions])
+
+    liq, chosen = book._liquidation_prices(a0, b0, at_mark)
+
+    rows = np.arange(n)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        every = (a0 + book._num_const) / (b0 + book._den_const)
+        consistent = (every > 0) & (every >= book._lp_lo) & (every < book._lp_hi)
+    first = np.argmax(consistent, axis=0)
+    expected_tier = np.where(consistent[first, rows], first, at_mark)
+    assert every.shape == (k, n)
+    assert chosen.tolist() == expected_tier.tolist()
+    np.testing.assert_array_equal(liq, every[expected_tier, rows])
