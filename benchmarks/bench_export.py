@@ -27,7 +27,7 @@ from liqwatch.store.history_export import export_history
 from liqwatch.store.portfolio import load_portfolio
 
 T0 = 1_700_000_000.0
-EXPORT_RUNS = 3
+EXPORT_RUNS = 5
 
 
 def _snapshots(count: int, seed: int = 3) -> list[BookSnapshot]:
