@@ -165,7 +165,9 @@ def test_no_tray_means_banner_and_visible_note(qtbot, monkeypatch) -> None:
 
     monkeypatch.setattr(QSystemTrayIcon, "isSystemTrayAvailable", staticmethod(lambda: False))
     monkeypatch.setattr("liqwatch.ui.notifier_dbus.notification_service_available", lambda: False)
-    monkeypatch.setattr(wiring_module, "_instance", None)
+    import liqwatch.ui.single_instance as single_instance
+
+    monkeypatch.setattr(single_instance, "_claimed", None)
     alerts: list = []
     monkeypatch.setattr("liqwatch.ui.notifier_banner.QApplication.alert", lambda w, ms=0: alerts.append(w))
 
@@ -213,8 +215,7 @@ def test_no_tray_means_banner_and_visible_note(qtbot, monkeypatch) -> None:
     finally:
         if wiring.store is not None:
             wiring.store.close()
-        wiring_module._instance.release()  # type: ignore[union-attr]
-        monkeypatch.setattr(wiring_module, "_instance", None)
+        single_instance.release_single_instance()
 
 
 def test_alert_log_acknowledge_one_and_all(qtbot) -> None:

@@ -9,8 +9,8 @@ choices it makes, in order of what the desktop offers:
 - no tray → the in-window banner plus the taskbar attention flag for every alert, and, when no desktop channel
   exists either, a visible "desktop notifications unavailable" note in the status bar.
 
-`claim_single_instance()` is for `run_gui` to call before it builds anything; `install_alerts` calls it too (a
-no-op when already claimed) so that a duplicate never keeps running.
+`install_alerts` claims the single instance (`liqwatch.ui.single_instance.claim_single_instance`, a no-op when
+`run_gui` already claimed it) so that a duplicate never keeps running.
 """
 
 from __future__ import annotations
@@ -35,7 +35,12 @@ from liqwatch.ui.notifier import (
     desktop_notifier,
 )
 from liqwatch.ui.notifier_banner import BannerNotifier
-from liqwatch.ui.single_instance import SingleInstance, raise_window
+from liqwatch.ui.single_instance import (
+    claim_single_instance,
+    claimed_instance,
+    raise_window,
+    release_single_instance,
+)
 from liqwatch.ui.tray import TrayController
 from liqwatch.ui.widgets.alert_log import AlertLogDock
 from liqwatch.ui.widgets.banner import AlertBanner
@@ -43,19 +48,6 @@ from liqwatch.ui.widgets.banner import AlertBanner
 log = logging.getLogger(__name__)
 
 STORE_HISTORY_ROWS = 500
-_instance: SingleInstance | None = None
-
-
-def claim_single_instance() -> bool:
-    """True when this process is the one monitor; False after telling the running one to raise its window."""
-    global _instance
-    if _instance is not None:
-        return True
-    candidate = SingleInstance()
-    if not candidate.acquire():
-        return False
-    _instance = candidate
-    return True
 
 
 class _StatusRelay(QObject):
@@ -113,8 +105,9 @@ def install_alerts(app: QApplication, window: QMainWindow, poller: Any, settings
         wiring = AlertsWiring(None, None, NullNotifier(), None, duplicate=True)
         window.alerts_wiring = wiring  # type: ignore[attr-defined]
         return wiring
-    if _instance is not None:
-        _instance.raise_requested.connect(lambda: raise_window(window))
+    instance = claimed_instance()
+    if instance is not None:
+        instance.raise_requested.connect(lambda: raise_window(window))
 
     status = window.statusBar()
     tray = TrayController(window)
@@ -176,8 +169,7 @@ def install_alerts(app: QApplication, window: QMainWindow, poller: Any, settings
             wiring.hooks.close(timeout=2.0)
         if wiring.store is not None:
             wiring.store.close()  # writes what is still queued
-        if _instance is not None:
-            _instance.release()
+        release_single_instance()
 
     app.aboutToQuit.connect(shutdown)
     window.alerts_wiring = wiring  # type: ignore[attr-defined]

@@ -18,6 +18,10 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Slot  # importing QtCore needs no display; QApplication does
 
+from liqwatch.ui import pyside_import_scan
+
+pyside_import_scan.install()  # before the window's ~800 imports: PySide6 would tokenise each one's source
+
 log = logging.getLogger(__name__)
 
 EXIT_NO_DISPLAY = 3
@@ -119,7 +123,7 @@ def run_gui(argv: Sequence[str]) -> int:
 
     favour_gui_thread()
     if not os.environ.get("LIQWATCH_ALLOW_SECOND_INSTANCE"):
-        from liqwatch.ui.alerts_wiring import claim_single_instance
+        from liqwatch.ui.single_instance import claim_single_instance
 
         if not claim_single_instance():  # another LiqWatch runs: it has been asked to raise its window
             print("liqwatch: already running; raised the existing window", file=sys.stderr)

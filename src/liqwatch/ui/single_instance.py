@@ -111,6 +111,37 @@ class SingleInstance(QObject):
             self._lock.unlock()
 
 
+_claimed: SingleInstance | None = None
+
+
+def claim_single_instance() -> bool:
+    """True when this process is the one monitor; False after telling the running one to raise its window.
+
+    `run_gui` calls it before it builds anything, and `liqwatch.ui.alerts_wiring.install_alerts` again (a no-op
+    once claimed) so that a duplicate never keeps running. It lives here, not beside the alerts wiring, so that
+    the check before the window shows does not import the whole alerts machinery (~50 ms of start-up)."""
+    global _claimed
+    if _claimed is not None:
+        return True
+    candidate = SingleInstance()
+    if not candidate.acquire():
+        return False
+    _claimed = candidate
+    return True
+
+
+def claimed_instance() -> SingleInstance | None:
+    return _claimed
+
+
+def release_single_instance() -> None:
+    """Give the claim up (at exit, and between tests)."""
+    global _claimed
+    if _claimed is not None:
+        _claimed.release()
+        _claimed = None
+
+
 def raise_window(window: object) -> None:
     """Bring a (possibly hidden-to-tray or minimised) window to the front."""
     from PySide6.QtCore import Qt
