@@ -12,6 +12,7 @@ import pytest
 from liqwatch.domain.engine import evaluate_book
 from liqwatch.domain.funding import (
     FundedFuturesRisk,
+    FundingFigures,
     FundingInfo,
     funding_figures,
     funding_payment,
@@ -302,3 +303,30 @@ def test_alert_engine_reads_the_funding_fields() -> None:
     funding_alerts = [a for a in alerts if a.kind == "funding"]
     assert [a.symbol for a in funding_alerts] == [BTC]  # 0.2 % ≥ 0.1 %; ETH's 0.01 % and COIN-M's unknown: none
     assert funding_alerts[0].figure == 0.002
+
+
+def test_with_funding_puts_each_figure_in_its_own_field() -> None:
+    """`with_funding` passes values by position: give every figure a different value, so a swap would show."""
+    portfolio = load_portfolio(resource_path("examples", "portfolio.toml"))
+    risk = evaluate_book(portfolio, portfolio.prices)
+    row = next(r for r in risk.futures if r.margin_mode == "isolated")
+    figures = FundingFigures(
+        key=row.key, symbol=row.symbol, settle=row.settle, margin_mode="isolated", rate=0.0001, interval_hours=4.0,
+        next_time=1234.0, source="feed-x", payment=2.5, payment_quote=2.6, per_day=15.0, per_day_quote=15.6,
+        liquidation_after={1: 100.0, 3: 110.0, 9: 130.0}, hours_to_liquidation=77.0, payments_to_liquidation=19,
+        account_per_day=-3.0, stale=True, interval_assumed=True,
+    )
+    funded = next(r for r in with_funding(risk, {row.key: figures}).futures if r.key == row.key)
+    assert isinstance(funded, FundedFuturesRisk)
+    assert (funded.funding_rate, funded.funding_interval_hours, funded.next_funding_time) == (0.0001, 4.0, 1234.0)
+    assert (funded.next_funding_payment, funded.next_funding_payment_quote) == (2.5, 2.6)
+    assert (funded.funding_per_day, funded.funding_per_day_quote) == (15.0, 15.6)
+    assert funded.liquidation_price_after_funding == {1: 100.0, 3: 110.0, 9: 130.0}
+    assert funded.liquidation_price_after_funding is not figures.liquidation_after  # a copy, not shared
+    assert (funded.hours_to_liquidation_by_funding, funded.payments_to_liquidation_by_funding) == (77.0, 19)
+    assert funded.account_funding_per_day == -3.0 and funded.funding_source == "feed-x"
+    assert funded.funding_stale is True and funded.funding_interval_assumed is True
+    for name in FuturesRisk.__dataclass_fields__:
+        assert getattr(funded, name) == getattr(row, name), name
+    bare = next(r for r in with_funding(risk, {}).futures if r.key == row.key)  # no figures: every funding None
+    assert bare.funding_rate is None and bare.funding_source == "" and bare.liquidation_price_after_funding is None
