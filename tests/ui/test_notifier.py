@@ -99,6 +99,33 @@ def test_second_instance_raises_the_first(qtbot, tmp_path: Path) -> None:
         third.release()
 
 
+def test_a_start_while_the_first_is_still_starting_knocks_until_it_listens(qtbot, tmp_path: Path) -> None:
+    """`run_gui` takes the lock before its window and listens only once the window is up: a second start in
+    between must keep knocking until then, not give up or start a second monitor."""
+    import threading
+
+    from PySide6.QtCore import QTimer
+
+    first = SingleInstance(tmp_path)
+    assert first.acquire(listen=False) is True
+    outcome: list[bool] = []
+
+    def second_start() -> None:  # another process, in effect: its own lock and socket, blocking calls only
+        second = SingleInstance(tmp_path)
+        outcome.append(second.acquire())
+        second.release()
+
+    thread = threading.Thread(target=second_start)
+    try:
+        with qtbot.waitSignal(first.raise_requested, timeout=8000):
+            thread.start()
+            QTimer.singleShot(400, first.listen)  # the window is up
+        thread.join(8)
+        assert outcome == [False]
+    finally:
+        first.release()
+
+
 def test_server_name_is_per_config_folder(tmp_path: Path) -> None:
     a, b = tmp_path / "a", tmp_path / "b"
     a.mkdir()

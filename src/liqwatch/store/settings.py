@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from liqwatch.domain.thresholds import Thresholds
-from liqwatch.store.toml_write import dumps
 
 # ccxt constructor keys that carry credentials: never accepted from the settings file.
 SECRET_CCXT_KEYS = frozenset(
@@ -214,4 +213,6 @@ def write_atomically(path: str | Path, text: str) -> None:
 
 
 def save_settings(path: str | Path, settings: Settings) -> None:
+    from liqwatch.store.toml_write import dumps  # only when saving: not on the start-up path
+
     write_atomically(path, dumps(settings_to_dict(settings)))

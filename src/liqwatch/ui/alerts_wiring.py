@@ -108,6 +108,7 @@ def install_alerts(app: QApplication, window: QMainWindow, poller: Any, settings
     instance = claimed_instance()
     if instance is not None:
         instance.raise_requested.connect(lambda: raise_window(window))
+        instance.listen()  # `run_gui` took the lock before the window; knocks are answered from now on
 
     status = window.statusBar()
     tray = TrayController(window)

@@ -125,7 +125,7 @@ def run_gui(argv: Sequence[str]) -> int:
     if not os.environ.get("LIQWATCH_ALLOW_SECOND_INSTANCE"):
         from liqwatch.ui.single_instance import claim_single_instance
 
-        if not claim_single_instance():  # another LiqWatch runs: it has been asked to raise its window
+        if not claim_single_instance(listen=False):  # another runs: it has been asked to raise its window
             print("liqwatch: already running; raised the existing window", file=sys.stderr)
             return 0
     from liqwatch.ui.theme import app_icon, apply_theme

@@ -13,15 +13,18 @@ import hashlib
 import logging
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLockFile, QObject, Signal, Slot
-from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+if TYPE_CHECKING:  # QtNetwork is imported when first used: not before the window shows (~11 ms of start-up)
+    from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 log = logging.getLogger(__name__)
 
 RAISE = b"raise\n"
 CONNECT_TIMEOUT_MS = 1000
-CONNECT_ATTEMPTS = 20  # the first instance may hold the lock a moment before it listens
+CONNECT_ATTEMPTS = 60  # the first instance holds the lock from start-up but listens once its window is up
 
 
 def server_name(config_dir: Path) -> str:
@@ -52,15 +55,19 @@ class SingleInstance(QObject):
         self._lock.setStaleLockTime(0)  # never stale by age: only a dead owner process frees it
         self._server: QLocalServer | None = None
 
-    def acquire(self) -> bool:
+    def acquire(self, listen: bool = True) -> bool:
+        """Take the lock (and, unless `listen` is False, start listening: see `listen`)."""
         if self._lock.tryLock(100):
-            self._listen()
+            if listen:
+                self.listen()
             return True
         self.knock()
         return False
 
     def knock(self) -> bool:
         """Ask the running instance to raise its window; True when it got the message."""
+        from PySide6.QtNetwork import QLocalSocket
+
         for _attempt in range(CONNECT_ATTEMPTS):
             socket = QLocalSocket()
             socket.connectToServer(self.name)
@@ -73,7 +80,12 @@ class SingleInstance(QObject):
         log.warning("another LiqWatch holds the lock but does not answer on %s", self.name)
         return False
 
-    def _listen(self) -> None:
+    def listen(self) -> None:
+        """Answer knocks from later starts (once; the lock must be ours)."""
+        if self._server is not None or not self._lock.isLocked():
+            return
+        from PySide6.QtNetwork import QLocalServer
+
         QLocalServer.removeServer(self.name)  # a socket file left by a crash; we hold the lock, so it is stale
         self._server = QLocalServer(self)
         self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
@@ -94,6 +106,8 @@ class SingleInstance(QObject):
 
     @Slot()
     def _on_ready_read(self) -> None:
+        from PySide6.QtNetwork import QLocalSocket
+
         socket = self.sender()
         if isinstance(socket, QLocalSocket):
             self._read(socket)
@@ -114,8 +128,11 @@ class SingleInstance(QObject):
 _claimed: SingleInstance | None = None
 
 
-def claim_single_instance() -> bool:
+def claim_single_instance(listen: bool = True) -> bool:
     """True when this process is the one monitor; False after telling the running one to raise its window.
+
+    `listen=False` takes the lock only: `run_gui` claims before building the window and the alerts wiring starts
+    listening (`SingleInstance.listen`) once the window is up; a start in between knocks until then.
 
     `run_gui` calls it before it builds anything, and `liqwatch.ui.alerts_wiring.install_alerts` again (a no-op
     once claimed) so that a duplicate never keeps running. It lives here, not beside the alerts wiring, so that
@@ -124,7 +141,7 @@ def claim_single_instance() -> bool:
     if _claimed is not None:
         return True
     candidate = SingleInstance()
-    if not candidate.acquire():
+    if not candidate.acquire(listen):
         return False
     _claimed = candidate
     return True
