@@ -54,3 +54,17 @@ def test_domain_reads_no_clock_and_does_no_io() -> None:
                     if name.split(".")[0] in forbidden_imports:
                         problems.append(f"{path.name}:{node.lineno} imports {name}")
     assert problems == []
+
+
+def test_wiring_the_window_does_not_import_ccxt() -> None:
+    """ccxt takes ~0.3 s to import; the window's wiring runs on the GUI thread right after the first paint, so
+    ccxt loads only when an exchange feed, an import or a key check runs (the demo never loads it)."""
+    code = (
+        "import sys\n"
+        "import liqwatch.ui.main, liqwatch.ui.import_wiring, liqwatch.ui.alerts_wiring, liqwatch.ui.workers.poller\n"
+        "import liqwatch.ui.csv_export_actions, liqwatch.store.scheduled_export, liqwatch.sources.simulated\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'ccxt')[:3])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]", f"ccxt imported by the window's wiring: {result.stdout}"

@@ -12,15 +12,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import ccxt
+from typing import TYPE_CHECKING, Any
 
 from liqwatch.domain.model import Bracket, ExchangeFigures, FuturesAccount, FuturesPosition, MarginAccount
 from liqwatch.sources.import_errors import ExchangeImportError, ImportProblem, install_log_redaction
 from liqwatch.store.accounts import ExchangeAccount
 from liqwatch.store.secrets import Credentials
 from liqwatch.store.settings import SECRET_CCXT_KEYS
+
+if TYPE_CHECKING:
+    import ccxt
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class ImportedBook:
 def make_client(account: ExchangeAccount, credentials: Credentials,
                 ccxt_config: Mapping[str, Any] | None = None) -> ccxt.Exchange:
     """A synchronous ccxt client for one account. Credential keys in `ccxt_config` are refused (settings file)."""
+    import ccxt  # on the importer's thread, when an import runs: not on the window's start-up path
+
     klass = getattr(ccxt, account.exchange, None)
     if klass is None or account.exchange not in ccxt.exchanges:
         raise ExchangeImportError(ImportProblem("exchange", f"unknown exchange {account.exchange!r} (not in ccxt)"))

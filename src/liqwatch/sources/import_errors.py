@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-import ccxt
-
 from liqwatch.store.secrets import known_secret_values
 
 ProblemKind = Literal[
@@ -104,6 +102,8 @@ def _ban_until(text: str) -> str:
 
 def classify(exc: BaseException, exchange: str, *, had_success: bool = False) -> ImportProblem:
     """Turn a ccxt (or other) exception into one specific, sanitised problem."""
+    import ccxt  # here, not at the top: the window imports this module at start-up, ccxt costs ~0.3 s
+
     name = exchange.capitalize() if exchange else "The exchange"
     raw = str(exc)
     text = sanitise(raw)

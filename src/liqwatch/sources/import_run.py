@@ -9,17 +9,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
-
-import ccxt
+from typing import TYPE_CHECKING, Any
 
 from liqwatch.domain.model import FuturesAccount, MarginAccount, Portfolio
-from liqwatch.sources.import_binance import import_binance
 from liqwatch.sources.import_common import ImportedBook, make_client
 from liqwatch.sources.import_errors import ExchangeImportError, ImportProblem, classify, sanitise
-from liqwatch.sources.import_generic import import_generic
 from liqwatch.store.accounts import ExchangeAccount
 from liqwatch.store.secrets import Credentials
+
+if TYPE_CHECKING:  # ccxt (~0.3 s to import) loads when an import or a key check runs, on the importer's thread
+    import ccxt
 
 # apiRestrictions flags that mean the key can do more than read (LiqWatch needs read only).
 _BINANCE_RISKY = {
@@ -37,6 +36,8 @@ _BINANCE_RISKY = {
 
 def supported_exchanges() -> list[str]:
     """ccxt exchanges that can report futures positions or a margin balance; Binance first."""
+    import ccxt
+
     found = []
     for exchange_id in ccxt.exchanges:
         klass = getattr(ccxt, exchange_id, None)
@@ -59,6 +60,9 @@ def run_import(account: ExchangeAccount, credentials: Credentials | None,
     if credentials is None:
         raise ExchangeImportError(ImportProblem("no_key", f"{account.label}: no API key stored (add it in Accounts)"))
     try:
+        from liqwatch.sources.import_binance import import_binance
+        from liqwatch.sources.import_generic import import_generic
+
         client = client or make_client(account, credentials, ccxt_config)
         if account.exchange == "binance":
             return import_binance(client, account, clock)
