@@ -14,6 +14,13 @@ PACKAGE = Path(liqwatch.__file__).parent
 NO_QT = ("domain", "sources", "store")
 
 
+def _fresh_python(code: str) -> str:
+    """Run `code` in a new interpreter (nothing imported yet) and return what it printed."""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
 def _modules(room: str) -> list[str]:
     return [f"liqwatch.{room}.{m.name}" for m in pkgutil.iter_modules([str(PACKAGE / room)])]
 
@@ -28,9 +35,8 @@ def test_domain_sources_and_store_import_no_qt() -> None:
         "qt = sorted(m for m in sys.modules if m.startswith(('PySide6', 'shiboken6', 'pyqtgraph')))\n"
         "print(qt)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[]", f"Qt imported outside liqwatch.ui: {result.stdout}"
+    printed = _fresh_python(code)
+    assert printed == "[]", f"Qt imported outside liqwatch.ui: {printed}"
 
 
 def test_domain_reads_no_clock_and_does_no_io() -> None:
@@ -65,6 +71,5 @@ def test_wiring_the_window_does_not_import_ccxt() -> None:
         "import liqwatch.ui.csv_export_actions, liqwatch.store.scheduled_export, liqwatch.sources.simulated\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'ccxt')[:3])\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[]", f"ccxt imported by the window's wiring: {result.stdout}"
+    printed = _fresh_python(code)
+    assert printed == "[]", f"ccxt imported by the window's wiring: {printed}"
