@@ -62,14 +62,15 @@ def test_domain_reads_no_clock_and_does_no_io() -> None:
     assert problems == []
 
 
-def test_wiring_the_window_does_not_import_ccxt() -> None:
-    """ccxt takes ~0.3 s to import; the window's wiring runs on the GUI thread right after the first paint, so
-    ccxt loads only when an exchange feed, an import or a key check runs (the demo never loads it)."""
+def test_wiring_the_window_does_not_import_ccxt_or_keyring() -> None:
+    """ccxt takes ~0.3 s to import and keyring ~70 ms; the window's wiring runs on the GUI thread right after the
+    first paint, so they load only when an exchange feed, an import, a key check or a secret needs them (the demo
+    never loads either)."""
     code = (
         "import sys\n"
         "import liqwatch.ui.main, liqwatch.ui.import_wiring, liqwatch.ui.alerts_wiring, liqwatch.ui.workers.poller\n"
         "import liqwatch.ui.csv_export_actions, liqwatch.store.scheduled_export, liqwatch.sources.simulated\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'ccxt')[:3])\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('ccxt', 'keyring'))[:3])\n"
     )
     printed = _fresh_python(code)
-    assert printed == "[]", f"ccxt imported by the window's wiring: {printed}"
+    assert printed == "[]", f"imported by the window's wiring: {printed}"

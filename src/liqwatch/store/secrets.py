@@ -18,11 +18,11 @@ import json
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Literal
 
-import keyring
-import keyring.backend
-import keyring.errors
+if TYPE_CHECKING:
+    import keyring.backend
 
 SERVICE = "liqwatch"
 Storage = Literal["keyring", "session"]
@@ -101,6 +101,15 @@ def known_secret_values() -> frozenset[str]:
         return frozenset(_known)
 
 
+def _keyring_module() -> ModuleType:
+    """`keyring`, imported at the first secret operation: importing it costs ~70 ms (its backends' dependencies),
+    which the window's wiring would otherwise spend on the GUI thread even with no exchange account configured."""
+    import keyring
+    import keyring.errors
+
+    return keyring
+
+
 def _backend_name(backend: Any) -> str:
     return f"{type(backend).__module__}.{type(backend).__qualname__}"
 
@@ -132,7 +141,7 @@ def backend_status(backend: Any = None) -> BackendStatus:
         if os.environ.get("LIQWATCH_NO_KEYRING_PROBE") and not _explicit_backend():
             return BackendStatus(False, "none", "keyring probing is disabled (LIQWATCH_NO_KEYRING_PROBE)")
         try:
-            backend = keyring.get_keyring()
+            backend = _keyring_module().get_keyring()
         except Exception as exc:
             return BackendStatus(False, "none", f"the keyring could not be initialised ({type(exc).__name__})")
     name = _backend_name(backend)
@@ -162,7 +171,7 @@ class SecretStore:
         self._backend = backend
 
     def _keyring(self) -> Any:
-        return self._backend if self._backend is not None else keyring.get_keyring()
+        return self._backend if self._backend is not None else _keyring_module().get_keyring()
 
     def status(self) -> BackendStatus:
         return backend_status(self._backend)
@@ -180,7 +189,7 @@ class SecretStore:
             raise SecureStorageUnavailableError(status)
         try:
             self._keyring().set_password(SERVICE, account_id, credentials.to_json())
-        except keyring.errors.KeyringError as exc:
+        except _keyring_module().errors.KeyringError as exc:
             raise SecureStorageUnavailableError(
                 BackendStatus(False, status.backend, f"the keyring refused to store the secret "
                               f"({type(exc).__name__})")
@@ -199,7 +208,7 @@ class SecretStore:
             return None
         try:
             text = self._keyring().get_password(SERVICE, account_id)
-        except keyring.errors.KeyringError:
+        except _keyring_module().errors.KeyringError:
             return None
         if not text:
             return None
@@ -224,9 +233,7 @@ class SecretStore:
             return
         try:
             self._keyring().delete_password(SERVICE, account_id)
-        except keyring.errors.PasswordDeleteError:
-            pass
-        except keyring.errors.KeyringError:
+        except _keyring_module().errors.KeyringError:  # PasswordDeleteError (nothing stored) is one too
             pass
 
 
