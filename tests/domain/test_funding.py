@@ -113,6 +113,17 @@ def test_isolated_long_liquidation_after_payments_closed_form() -> None:
     assert figures.account_per_day is None
 
 
+def test_a_vanishing_rate_gives_no_count_instead_of_a_crash() -> None:
+    """A rate of 1e-320 (a feed's rounding noise) pays ~1e-318 a time: 9.5 / that overflows to infinity, which
+    `math.ceil` cannot count. Found by comparing the array path with this one; both now say "no figure"."""
+    pos = position(BTC, "long", contracts=1, entry=100, wallet=10.0, brackets=single(0.005))
+    figures, _ = _one(pos, 100.0, FundingInfo(BTC, 1e-320, 8.0))
+    assert 0 < figures.payment < 1e-300
+    assert figures.payments_to_liquidation is None
+    assert figures.hours_to_liquidation is None
+    assert figures.liquidation_after[1] == pytest.approx(90 / 0.995, rel=1e-12)  # the wallet barely moves
+
+
 def test_isolated_short_positive_rate_receives_so_no_time_to_liquidation() -> None:
     # short 1 @ 100, wallet 10, rate +0.001: receives 0.1 per payment; wallet grows → LP moves up (away)
     # closed form (short): LP(W) = (W + Q·EP) / (Q·MMR + Q) = (W + 100) / 1.005

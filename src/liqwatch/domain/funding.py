@@ -141,7 +141,8 @@ def hours_until_drained(cushion: float, per_hour: float | None) -> float | None:
     """Hours of a constant drain until `cushion` is used up; None when nothing drains it."""
     if per_hour is None or not per_hour > 0:
         return None
-    return max(0.0, cushion) / per_hour
+    hours = max(0.0, cushion) / per_hour
+    return hours if math.isfinite(hours) else None  # a drain too small to ever matter (a rate of 1e-300)
 
 
 def isolated_projection(
@@ -155,7 +156,8 @@ def isolated_projection(
         return after, None, None
     cushion = wallet - wallet_at_liquidation(position, mark)
     hours = hours_until_drained(cushion, payment / interval_hours)
-    count = max(0, math.ceil(cushion / payment)) if cushion > 0 else 0
+    payments = cushion / payment
+    count = (max(0, math.ceil(payments)) if math.isfinite(payments) else None) if cushion > 0 else 0
     return after, hours, count
 
 
