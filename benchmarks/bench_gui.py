@@ -39,7 +39,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from benchmarks.book_factory import make_book, moved
-from liqwatch.domain.funding import funding_figures, with_funding
+from liqwatch.domain.funding_vector import funded_book
 from liqwatch.domain.snapshot import BookSnapshot, FeedHealth, Quote
 from liqwatch.domain.vectorised import CompiledBook
 from liqwatch.sources.funding import simulated_funding
@@ -68,10 +68,10 @@ def snapshot_of(book: CompiledBook, portfolio: Any, prices: dict[str, float], se
     arrays = book.evaluate(prices)
     quotes = {k: Quote(k, v, "mark", "bench", now) for k, v in prices.items()}
     risk = arrays.to_risk(pause)
-    if funding:
+    if funding:  # as `PollerController._evaluate` does
         symbols = sorted({p.symbol for a in portfolio.futures_accounts for p in a.positions})
         infos = simulated_funding(symbols, now, 7)
-        risk = with_funding(risk, funding_figures(risk, infos, now, portfolio, pause=pause), pause)
+        risk = funded_book(arrays, risk, infos, now, pause=pause)
     return BookSnapshot(
         sequence=sequence, time=now, portfolio=portfolio, risk=risk,
         quotes=MappingProxyType(quotes), health=(FeedHealth("bench", "ok", last_success=now),), arrays=arrays,

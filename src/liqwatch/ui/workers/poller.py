@@ -31,7 +31,8 @@ from types import MappingProxyType
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from liqwatch.domain.funding import FundingInfo, funding_figures, with_funding
+from liqwatch.domain.funding import FundingInfo
+from liqwatch.domain.funding_vector import funded_book
 from liqwatch.domain.model import Portfolio
 from liqwatch.domain.reconcile import reconcile_book
 from liqwatch.domain.snapshot import BookSnapshot, FeedHealth, Quote
@@ -292,10 +293,9 @@ class PollWorker(QObject):
         limit = self._stale_limit()
         self._sequence += 1
         risk = arrays.to_risk(self._pause)  # defers to the GUI thread while it paints (see `busy_gate`)
-        if self._funding:
-            figures = funding_figures(risk, self._funding, now, portfolio,
-                                      max_age=3 * self._settings.funding_interval, pause=self._pause)
-            risk = with_funding(risk, figures, self._pause)
+        if self._funding:  # the array path of `funding_figures` + `with_funding` (see `domain.funding_vector`)
+            risk = funded_book(arrays, risk, self._funding, now, max_age=3 * self._settings.funding_interval,
+                               pause=self._pause)
         imported = any(a.source == "imported" for a in (*portfolio.margin_accounts, *portfolio.futures_accounts))
         return BookSnapshot(
             sequence=self._sequence,
