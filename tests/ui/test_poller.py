@@ -81,6 +81,39 @@ def test_snapshots_arrive_from_the_simulation(qtbot, make_poller) -> None:
     assert controller.stop(2000) and not controller.running
 
 
+def test_snapshots_carry_the_funding_figures_of_every_futures_row(qtbot, make_poller) -> None:
+    """The poller adds funding through the array path (`domain.funding_vector`): each row's figures must be the
+    reference formulas' for that row."""
+    from liqwatch.domain.funding import FundedFuturesRisk, funding_payment
+
+    portfolio = demo_portfolio()
+    controller, sink = make_poller(SimulatedFeed(portfolio, 7), portfolio)
+    controller.start()
+
+    def funded() -> BookSnapshot | None:
+        return next((s for s in sink.snapshots if any(getattr(r, "funding_rate", None) is not None
+                                                      for r in s.risk.futures)), None)
+
+    qtbot.waitUntil(lambda: funded() is not None, timeout=5000)
+    snapshot = funded()
+    assert snapshot is not None
+    positions = {a.position_key(i): p for a in portfolio.futures_accounts for i, p in enumerate(a.positions)}
+    checked = 0
+    for row in snapshot.risk.futures:
+        assert isinstance(row, FundedFuturesRisk)
+        if row.funding_rate is None or row.mark_price is None:
+            continue
+        payment = funding_payment(positions[row.key], row.mark_price, row.funding_rate)
+        assert row.next_funding_payment == pytest.approx(payment, rel=1e-12)
+        assert row.funding_per_day == pytest.approx(payment * 24 / row.funding_interval_hours, rel=1e-12)
+        if row.margin_mode == "isolated":
+            assert set(row.liquidation_price_after_funding or {}) == {1, 3, 9}
+        else:
+            assert row.liquidation_price_after_funding is None and row.account_funding_per_day is not None
+        checked += 1
+    assert checked == len(snapshot.risk.futures) > 0
+
+
 def test_exchange_fault_goes_stale_then_recovers(qtbot, make_poller, fake_binance: FakeBinance) -> None:
     feed = CcxtFeed("binance", fake_config(fake_binance, 500), base_backoff=0.1, max_backoff=0.3, seed=1)
     portfolio = example_portfolio()
