@@ -90,8 +90,7 @@ def funded_book(
         # isolated: the liquidation price after k payments, and how long funding alone takes to liquidate
         project = isolated & ~np.isnan(payment) & ~np.isnan(interval) & ~np.isnan(arrays.f_balance)
         wallet = b.f_iso
-        amount = np.where(inverse, size / mark, size * mark)
-        at_mark = np.maximum((b.floors <= amount).sum(axis=0) - 1, 0)
+        at_mark = b.bracket_at(notional)  # the fallback bracket of `liquidation_price`: the one at the mark
         after = {}
         for k in PROJECTED_PAYMENTS:
             w = wallet - k * payment

@@ -438,7 +438,7 @@ class CompiledBook:
         rows = np.arange(n)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             amount = np.where(inverse, size / m, size * m)
-            idx = np.maximum((self.floors <= amount).sum(axis=0) - 1, 0)
+            idx = self.bracket_at(amount)
             mm = amount * self.mmr[idx, rows] - self.cum[idx, rows]
             upnl = np.where(inverse, sign * size * (1.0 / entry - 1.0 / m), sign * size * (m - entry))
         mm = np.where(known, mm, 0.0)
@@ -503,6 +503,11 @@ class CompiledBook:
             "f_vol": vol,
             "f_blind": blind,
         }
+
+    def bracket_at(self, amount: Array) -> Array:
+        """Index of the bracket holding each row's `amount` (quote notional, or coin quantity for inverse), as
+        `liqwatch.domain.futures.bracket_for` picks it; 0 below the first floor and for NaN."""
+        return np.maximum((self.floors <= amount).sum(axis=0) - 1, 0)
 
     def _liquidation_prices(self, a0: Array, b0: Array, at_mark: Array) -> tuple[Array, Array]:
         """(price, bracket) per futures row: the first bracket whose price lies in its own range, as
