@@ -38,7 +38,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from operator import attrgetter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from liqwatch.domain.fast_init import fast_frozen_init
 from liqwatch.domain.futures import liquidation_price, maintenance_margin, unrealized_pnl
@@ -169,6 +169,33 @@ def _positions(portfolio: Portfolio) -> dict[str, tuple[int, FuturesPosition]]:
     return out
 
 
+class SymbolTerms(NamedTuple):
+    """What one perpetual's `FundingInfo` says for every position in it (the same for all of them)."""
+
+    rate: float | None
+    interval_hours: float | None
+    next_time: float | None
+    source: str
+    stale: bool
+    interval_assumed: bool
+
+
+def symbol_terms(info: FundingInfo | None, now: float, max_age: float | None) -> SymbolTerms:
+    """A symbol's usable rate (None, never 0, when unknown), interval, next funding time at or after `now`,
+    source, staleness (`received_time` older than `max_age`) and whether the interval is assumed."""
+    interval = _interval(info)
+    if info is None:
+        return SymbolTerms(None, interval, None, "", False, False)
+    return SymbolTerms(
+        rate=_usable_rate(info.rate),
+        interval_hours=interval,
+        next_time=next_funding_time(info.next_time, interval, now) if interval else None,
+        source=info.source,
+        stale=bool(max_age is not None and info.received_time is not None and now - info.received_time > max_age),
+        interval_assumed=bool(info.interval_assumed),
+    )
+
+
 def funding_figures(
     risk_book: BookRisk | BookSnapshot,
     funding: Mapping[str, FundingInfo],
@@ -196,6 +223,7 @@ def funding_figures(
     # figures still to complete: a cross row's figures are made once, after its account's drain is known
     cross_drain: dict[int, list[float | None]] = {}
     cross_rows: dict[int, list[tuple[FuturesRisk, dict[str, object]]]] = {}
+    by_symbol: dict[str, SymbolTerms] = {}
     for n, row in enumerate(book.futures):
         if pause is not None and n % PAUSE_EVERY == 0:
             pause()
@@ -203,9 +231,10 @@ def funding_figures(
         if found is None:
             continue
         account_index, position = found
-        info = funding.get(row.symbol)
-        rate = _usable_rate(info.rate) if info is not None else None
-        interval = _interval(info)
+        terms = by_symbol.get(row.symbol)
+        if terms is None:
+            terms = by_symbol[row.symbol] = symbol_terms(funding.get(row.symbol), now, max_age)
+        rate, interval = terms.rate, terms.interval_hours
         mark = row.mark_price
         payment = funding_payment(position, mark, rate) if rate is not None and mark is not None else None
         quote_rate = (mark if position.inverse else 1.0) if mark is not None else None
@@ -219,10 +248,6 @@ def funding_figures(
                 after, hours, count = isolated_projection(position, mark, payment, interval)
             else:
                 after = dict.fromkeys(PROJECTED_PAYMENTS)
-        stale = bool(
-            info is not None and max_age is not None and info.received_time is not None
-            and now - info.received_time > max_age
-        )
         values: dict[str, object] = dict(
             key=row.key,
             symbol=row.symbol,
@@ -230,8 +255,8 @@ def funding_figures(
             margin_mode=position.margin_mode,
             rate=rate,
             interval_hours=interval,
-            next_time=next_funding_time(info.next_time, interval, now) if info and interval else None,
-            source=info.source if info is not None else "",
+            next_time=terms.next_time,
+            source=terms.source,
             payment=payment,
             payment_quote=payment * quote_rate if payment is not None and quote_rate is not None else None,
             per_day=daily,
@@ -239,8 +264,8 @@ def funding_figures(
             liquidation_after=after,
             hours_to_liquidation=hours,
             payments_to_liquidation=count,
-            stale=stale,
-            interval_assumed=bool(info is not None and info.interval_assumed),
+            stale=terms.stale,
+            interval_assumed=terms.interval_assumed,
         )
         if isolated:
             partial[row.key] = FundingFigures(**values)  # type: ignore[arg-type]

@@ -22,32 +22,13 @@ from liqwatch.domain.funding import (
     PROJECTED_PAYMENTS,
     FundedFuturesRisk,
     FundingInfo,
-    _interval,
     _risk_fields,
-    _usable_rate,
-    next_funding_time,
+    symbol_terms,
 )
 from liqwatch.domain.risk import PAUSE_EVERY, BookRisk
 from liqwatch.domain.vectorised import BookArrays, _none
 
 _NO_PROJECTION: dict[int, float | None] = dict.fromkeys(PROJECTED_PAYMENTS)
-
-
-def _per_symbol(info: FundingInfo | None, now: float, max_age: float | None) -> tuple:
-    """(rate, interval, next time, source, stale, interval assumed) of one symbol, as `funding_figures` makes
-    them for each of its rows."""
-    rate = _usable_rate(info.rate) if info is not None else None
-    interval = _interval(info)
-    stale = bool(info is not None and max_age is not None and info.received_time is not None
-                 and now - info.received_time > max_age)
-    return (
-        rate,
-        interval,
-        next_funding_time(info.next_time, interval, now) if info and interval else None,
-        info.source if info is not None else "",
-        stale,
-        bool(info is not None and info.interval_assumed),
-    )
 
 
 def funded_book(
@@ -70,11 +51,12 @@ def funded_book(
     if n == 0:
         return risk
     symbols = sorted(set(b.f_symbol))
-    per_symbol = [_per_symbol(funding.get(s), now, max_age) for s in symbols]
+    per_symbol = [symbol_terms(funding.get(s), now, max_age) for s in symbols]
     where = {s: i for i, s in enumerate(symbols)}
     sym = np.fromiter((where[s] for s in b.f_symbol), dtype=np.intp, count=n)
-    rate = np.asarray([np.nan if p[0] is None else p[0] for p in per_symbol], dtype=float)[sym]
-    interval = np.asarray([np.nan if p[1] is None else p[1] for p in per_symbol], dtype=float)[sym]
+    rate = np.asarray([np.nan if t.rate is None else t.rate for t in per_symbol], dtype=float)[sym]
+    interval = np.asarray([np.nan if t.interval_hours is None else t.interval_hours for t in per_symbol],
+                          dtype=float)[sym]
 
     mark = arrays.f_mark  # NaN: unknown
     size, sign, inverse = b.f_size, b.f_sign, b.f_inverse
