@@ -112,3 +112,19 @@ def test_an_account_own_warning_level() -> None:
     account = replace(book.margin_accounts[0], warning_level=2.0)
     (own,) = evaluate_book(replace(book, margin_accounts=(account,)), {}).margin
     assert own.status is Status.WARNING
+
+
+def test_a_shock_of_minus_100_percent_has_no_chance_instead_of_a_crash() -> None:
+    """A debt of 1e-20 USDT against 1 SOL: only SOL going to exactly 0 liquidates, so the solved shock rounds to
+    −1 and the target level 1 + shock to 0. The touch probability is then 0 (found by the hypothesis comparison
+    of the two engine paths; the scalar path used to raise ValueError, which would stop `liqwatch check`)."""
+    from liqwatch.domain.model import MarginAccount, Portfolio
+    from liqwatch.domain.vectorised import CompiledBook
+
+    portfolio = Portfolio(margin_accounts=(
+        MarginAccount("m", (AssetBalance("SOL", 1.0), AssetBalance("USDT", 0.0, borrowed=1e-20))),))
+    scalar = evaluate_book(portfolio, {"SOL": 5.0}, volatilities={"SOL": 1.0}).margin[0]
+    vector = CompiledBook(portfolio).evaluate({"SOL": 5.0}, volatilities={"SOL": 1.0}).to_risk().margin[0]
+    assert scalar.shock_to_liquidation == -1.0
+    assert scalar.touch_probability == 0.0 == vector.touch_probability
+    assert scalar.status is Status.OK

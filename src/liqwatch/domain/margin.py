@@ -163,7 +163,11 @@ def evaluate_margin_account(
     elif shock is None:
         probability = 0.0 if volatility is not None else None
     elif volatility is not None:
-        probability = touch_probability(1.0, 1.0 + shock, volatility, thresholds.horizon_hours)
+        # 1 + shock rounds to 0 when only a total collapse liquidates (a debt of 1e-20 against real assets): a
+        # driftless log-price never reaches 0, so the chance is 0, as the array path's erfc(∞) gives
+        level_ratio = 1.0 + shock
+        probability = (touch_probability(1.0, level_ratio, volatility, thresholds.horizon_hours)
+                       if level_ratio > 0 else 0.0)
 
     return MarginRisk(
         status=status,
