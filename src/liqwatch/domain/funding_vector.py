@@ -50,10 +50,9 @@ def funded_book(
         raise ValueError(f"risk has {len(risk.futures)} futures rows, the compiled book {n}")
     if n == 0:
         return risk
-    symbols = sorted(set(b.f_symbol))
-    per_symbol = [symbol_terms(funding.get(s), now, max_age) for s in symbols]
-    where = {s: i for i, s in enumerate(symbols)}
-    sym = np.fromiter((where[s] for s in b.f_symbol), dtype=np.intp, count=n)
+    # per price key (the compiled book's own index of every row's symbol), not per row
+    per_symbol = [symbol_terms(funding.get(key), now, max_age) for key in b.price_keys]
+    sym = b.f_sym_idx
     rate = np.asarray([np.nan if t.rate is None else t.rate for t in per_symbol], dtype=float)[sym]
     interval = np.asarray([np.nan if t.interval_hours is None else t.interval_hours for t in per_symbol],
                           dtype=float)[sym]
